@@ -1,0 +1,3 @@
+"""Redress: hash intimate images on the survivor's device, share only hashes, find and remove copies."""
+
+__version__ = "0.1.0"

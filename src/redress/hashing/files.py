@@ -1,0 +1,204 @@
+"""Hash one file into every signal that applies to it: the entry point the CLI, the hub's tools
+and the agent share. A file that cannot be hashed gives a result with an error, never an
+exception, so a batch goes on."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from redress.hashing.digests import DIGEST_TYPES, file_digests
+from redress.hashing.errors import ErrorCode, HashingError
+from redress.hashing.images import DEFAULT_MAX_PIXELS, check_readable_file
+from redress.hashing.pdq import hash_image_file
+from redress.hashing.signal_types import SIGNAL_TYPES, VpdqSignal
+from redress.hashing.video import hash_video_file, probe_video
+
+
+class MediaKind(StrEnum):
+    """What a file holds, as far as hashing is concerned."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    OTHER = "other"
+
+
+#: Signal types computed when none are asked for: what StopNCII and HMA exchange.
+AUTO_TYPES: dict[MediaKind, tuple[str, ...]] = {
+    MediaKind.IMAGE: ("pdq",),
+    MediaKind.VIDEO: ("vpdq", "md5"),
+    MediaKind.OTHER: (),
+}
+_PERCEPTUAL = {"pdq": MediaKind.IMAGE, "vpdq": MediaKind.VIDEO}
+
+#: Formats recognised by their first bytes that Redress cannot hash, for a helpful message.
+_KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive or office document"),
+    (b"\xff\x0a", "a JPEG XL image, which is not supported yet; convert it to JPEG or PNG"),
+    (b"\x00\x00\x00\x0cJXL ", "a JPEG XL image, which is not supported yet; convert it to JPEG"),
+    (b"8BPS", "a Photoshop document; export it as JPEG or PNG"),
+    (b"<svg", "an SVG drawing; export it as PNG"),
+    (b"<?xml", "an XML or SVG document"),
+)
+_UNSUPPORTED_IMAGE_HINTS = ("JPEG XL", "Photoshop", "SVG")
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRecord:
+    """One hash of one file: its type, value, quality (PDQ only) and variant (None: original)."""
+
+    type: str
+    value: str
+    quality: int | None = None
+    variant: str | None = None
+
+
+@dataclass(slots=True)
+class FileHashes:
+    """Everything hashed from one file, or the error that stopped it."""
+
+    path: str
+    kind: MediaKind | None = None
+    signals: list[SignalRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: HashingError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file was hashed."""
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class HashOptions:
+    """How to hash: which types (None: automatic per media kind), variants and limits."""
+
+    types: tuple[str, ...] | None = None
+    dihedral: bool = False
+    every_frame: bool = False
+    fast: bool = True
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    video_threads: int = 0
+
+
+def parse_types(text: str) -> tuple[str, ...] | None:
+    """`pdq,md5` to a tuple of known type names; `auto` or empty to None. Raises on unknowns."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names or names == ["auto"]:
+        return None
+    unknown = [name for name in names if name not in SIGNAL_TYPES]
+    if unknown:
+        raise HashingError(
+            ErrorCode.INVALID_SIGNAL,
+            f"Unknown signal type(s): {', '.join(unknown)}; choose from "
+            f"{', '.join(SIGNAL_TYPES)} or auto.",
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def media_kind(path: Path) -> MediaKind:
+    """Image, video or other, from the file's header only (nothing is decoded)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path):
+                return MediaKind.IMAGE
+        except UnidentifiedImageError:
+            pass
+        except Image.DecompressionBombError:
+            return MediaKind.IMAGE
+        except (OSError, SyntaxError, ValueError, EOFError):
+            # Pillow recognised the format but not the header: let the image loader explain.
+            return MediaKind.IMAGE
+    return MediaKind.VIDEO if probe_video(path) else MediaKind.OTHER
+
+
+def describe_unknown(path: Path) -> HashingError:
+    """The error for a file that is neither an image nor a video, naming what it seems to be."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        head = b""
+    for signature, label in _KNOWN_SIGNATURES:
+        if head.lstrip().startswith(signature):
+            code = (
+                ErrorCode.UNSUPPORTED_FORMAT
+                if any(hint in label for hint in _UNSUPPORTED_IMAGE_HINTS)
+                else ErrorCode.NOT_MEDIA
+            )
+            return HashingError(code, f"This file is {label}, not an image or video.")
+    return HashingError(
+        ErrorCode.NOT_MEDIA,
+        "Not an image or video this tool can read. Supported: JPEG, PNG, WebP, GIF, BMP, TIFF, "
+        "HEIC/HEIF, AVIF images, and videos ffmpeg can decode (MP4, MOV, WebM, MKV, AVI...).",
+    )
+
+
+def hash_file(path: Path, options: HashOptions | None = None) -> FileHashes:
+    """Every applicable signal of `path`; errors come back in the result, never raised."""
+    opts = options or HashOptions()
+    result = FileHashes(path=str(path))
+    try:
+        _hash_into(result, path, opts)
+    except HashingError as exc:
+        result.signals.clear()
+        result.error = exc
+    return result
+
+
+def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
+    check_readable_file(path)
+    requested = opts.types
+    perceptual = [name for name in (requested or ()) if name in _PERCEPTUAL]
+    digests = [name for name in (requested or ()) if name in DIGEST_TYPES]
+    if requested is not None and not perceptual:
+        result.kind = MediaKind.OTHER
+        _add_digests(result, path, digests)
+        return
+    kind = media_kind(path)
+    result.kind = kind
+    if kind is MediaKind.OTHER:
+        raise describe_unknown(path)
+    if requested is None:
+        types = AUTO_TYPES[kind]
+    else:
+        types = tuple(name for name in requested if _PERCEPTUAL.get(name, kind) is kind)
+        if not any(name in _PERCEPTUAL for name in types):
+            wanted = " or ".join(perceptual)
+            fits = "pdq" if kind is MediaKind.IMAGE else "vpdq"
+            raise HashingError(
+                ErrorCode.NO_APPLICABLE_TYPE,
+                f"This file is {'an' if kind is MediaKind.IMAGE else 'a'} {kind.value}, so "
+                f"{wanted} does not apply to it; use --types {fits} (or auto).",
+            )
+    if "pdq" in types:
+        image = hash_image_file(
+            path, dihedral=opts.dihedral, fast=opts.fast, max_pixels=opts.max_pixels
+        )
+        result.signals.extend(
+            SignalRecord("pdq", h.value, h.quality, h.variant) for h in image.hashes
+        )
+        result.warnings.extend(image.warnings)
+    if "vpdq" in types:
+        video = hash_video_file(
+            path,
+            every_frame=opts.every_frame,
+            max_pixels=opts.max_pixels,
+            threads=opts.video_threads,
+        )
+        result.signals.append(SignalRecord("vpdq", VpdqSignal().format(video.frames)))
+        result.warnings.extend(video.warnings)
+    _add_digests(result, path, [name for name in types if name in DIGEST_TYPES])
+
+
+def _add_digests(result: FileHashes, path: Path, types: Collection[str]) -> None:
+    if types:
+        values = file_digests(path, types)
+        result.signals.extend(SignalRecord(name, values[name]) for name in types)

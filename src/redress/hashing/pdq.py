@@ -1,0 +1,102 @@
+"""PDQ hashing through `pdqhash` (Meta's reference C++), including the 8 dihedral variants.
+
+The dihedral variants are the hashes of the picture rotated and flipped, computed in one pass
+from the same DCT: a platform hashes an upload once and can match copies that were mirrored or
+turned sideways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+
+from redress.hashing.images import DEFAULT_MAX_PIXELS, REDUCED_SIDE, load_image
+from redress.hashing.signal_types import PdqSignal
+
+#: Names of the dihedral variants, in the order `pdqhash.compute_dihedral` returns them.
+#: Each names the transformation applied to the picture whose hash it is.
+DIHEDRAL_VARIANTS: tuple[str, ...] = (
+    "original",
+    "rotate90",
+    "rotate180",
+    "rotate270",
+    "flip_x",
+    "flip_y",
+    "flip_plus1",
+    "flip_minus1",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PdqHash:
+    """A PDQ hash (64 lowercase hex) with its quality (0-100) and which variant it is."""
+
+    value: str
+    quality: int
+    variant: str | None = None
+
+    @property
+    def trusted(self) -> bool:
+        """Quality high enough (>= 50) for matches on this hash to be meaningful."""
+        return self.quality >= PdqSignal.min_quality
+
+
+def _bits_to_hex(bits: np.ndarray) -> str:
+    return bytes(np.packbits(np.asarray(bits, dtype=np.uint8))).hex()
+
+
+def _as_rgb_array(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected an H x W x 3 RGB array, got shape {pixels.shape}")
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
+
+
+def pdq_from_pixels(pixels: np.ndarray) -> PdqHash:
+    """PDQ hash of an RGB pixel array (H x W x 3, uint8)."""
+    bits, quality = pdqhash.compute(_as_rgb_array(pixels))
+    return PdqHash(_bits_to_hex(bits), int(quality))
+
+
+def pdq_dihedral_from_pixels(pixels: np.ndarray) -> list[PdqHash]:
+    """The 8 dihedral PDQ hashes of an RGB array, original first (variant None)."""
+    vectors, quality = pdqhash.compute_dihedral(_as_rgb_array(pixels))
+    return [
+        PdqHash(_bits_to_hex(bits), int(quality), None if name == "original" else name)
+        for name, bits in zip(DIHEDRAL_VARIANTS, vectors, strict=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePdq:
+    """The PDQ hashes of one image file and the warnings raised while loading it."""
+
+    hashes: list[PdqHash]
+    warnings: list[str]
+
+
+def hash_image_file(
+    path: Path,
+    *,
+    dihedral: bool = False,
+    fast: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ImagePdq:
+    """PDQ of an image file (upright, reduced to 512 px as the reference tool does).
+
+    With `dihedral`, all 8 orientations (original first). Raises `HashingError` for files that
+    cannot be hashed. A quality below 50 adds a warning; the hash is still returned.
+    """
+    image = load_image(path, max_pixels=max_pixels, reduce_to=REDUCED_SIDE, fast=fast)
+    hashes = (
+        pdq_dihedral_from_pixels(image.pixels) if dihedral else [pdq_from_pixels(image.pixels)]
+    )
+    notes = list(image.warnings)
+    if not hashes[0].trusted:
+        notes.append(
+            f"PDQ quality {hashes[0].quality} is below {PdqSignal.min_quality}: the image is too "
+            "flat or featureless for reliable matching."
+        )
+    return ImagePdq(hashes, notes)
