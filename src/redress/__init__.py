@@ -1,3 +1,3 @@
-"""Redress: hash intimate images on the survivor's device, share only hashes, find and remove copies."""
+"""Redress: hash intimate images on the device, share only hashes, find and remove copies."""
 
 __version__ = "0.1.0"

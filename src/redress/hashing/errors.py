@@ -32,6 +32,10 @@ class HashingError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[type[HashingError], tuple[ErrorCode, str]]:
+        # Results cross process boundaries (the CLI's worker pool): pickle by code and message.
+        return (HashingError, (self.code, self.message))
+
     def as_dict(self) -> dict[str, str]:
         """The error as the `{"code", "message"}` object of the JSONL output."""
         return {"code": self.code.value, "message": self.message}
@@ -42,3 +46,6 @@ class InvalidSignalError(HashingError, ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(ErrorCode.INVALID_SIGNAL, message)
+
+    def __reduce__(self) -> tuple[type[InvalidSignalError], tuple[str]]:  # type: ignore[override]
+        return (InvalidSignalError, (self.message,))

@@ -90,9 +90,7 @@ def hash_image_file(
     cannot be hashed. A quality below 50 adds a warning; the hash is still returned.
     """
     image = load_image(path, max_pixels=max_pixels, reduce_to=REDUCED_SIDE, fast=fast)
-    hashes = (
-        pdq_dihedral_from_pixels(image.pixels) if dihedral else [pdq_from_pixels(image.pixels)]
-    )
+    hashes = pdq_dihedral_from_pixels(image.pixels) if dihedral else [pdq_from_pixels(image.pixels)]
     notes = list(image.warnings)
     if not hashes[0].trusted:
         notes.append(

@@ -219,9 +219,7 @@ class VpdqSignal(SignalType):
             close = pairwise_hamming(q_bits[start : start + _CHUNK_ROWS], t_bits) <= distance
             query_hit[start : start + _CHUNK_ROWS] = close.any(axis=1)
             target_hit |= close.any(axis=0)
-        return VpdqComparison(
-            100.0 * float(query_hit.mean()), 100.0 * float(target_hit.mean())
-        )
+        return VpdqComparison(100.0 * float(query_hit.mean()), 100.0 * float(target_hit.mean()))
 
     def matches(self, a: str, b: str, threshold: float | None = None) -> bool:
         """Both videos cover at least `threshold` percent (default 80) of each other."""
@@ -242,7 +240,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
 def pairwise_hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamming distances between every row of `a` and every row of `b` (uint8 rows of 32 bytes)."""
-    return _POPCOUNT[np.bitwise_xor(a[:, None, :], b[None, :, :])].sum(axis=2)
+    distances: np.ndarray = _POPCOUNT[np.bitwise_xor(a[:, None, :], b[None, :, :])].sum(axis=2)
+    return distances
 
 
 SIGNAL_TYPES: dict[str, SignalType] = {

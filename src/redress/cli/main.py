@@ -1,0 +1,74 @@
+"""The `redress` command: `redress hash` and `redress match` (more subcommands join later)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from redress import __version__
+from redress.cli.hash_cmd import hash_command
+from redress.cli.match_cmd import match_command
+
+app = typer.Typer(
+    name="redress",
+    help=(
+        "Redress: hash images and videos on your own device, share only the hashes, and find "
+        "copies of non-consensual intimate images.\n\n"
+        "Example: redress hash photos/ > hashes.jsonl"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.command(
+    "hash",
+    help=(
+        "Hash image and video files, and folders of them (recursive).\n\n"
+        "Prints one JSON object per file and signal (jsonl), or csv/text. Exit status: 0 every "
+        "file hashed, 1 some failed (each failure is a record with an error), 2 usage error.\n\n"
+        "Example: redress hash --dihedral photo.jpg clips/"
+    ),
+    no_args_is_help=True,
+)(hash_command)
+app.command(
+    "match",
+    help=(
+        "Match files or hash values against a hash list.\n\n"
+        "HASHLIST holds TYPE VALUE lines, bare hashes, or redress hash jsonl/csv output. Each "
+        "QUERY is a media file, a folder, or a literal hash (64 hex = PDQ, or TYPE:VALUE). "
+        "Prints one JSON object per match.\n\n"
+        "Example: redress match --against hashes.jsonl suspect.jpg"
+    ),
+    no_args_is_help=True,
+)(match_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"redress {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Redress command line."""
+
+
+def run() -> None:
+    """Console-script entry point."""
+    # Hash values, not images, are what this tool prints; keep ffmpeg's own chatter quiet.
+    os.environ.setdefault("AV_LOG_FORCE_NOCOLOR", "1")
+    try:
+        app()
+    except KeyboardInterrupt:
+        Console(stderr=True).print("Interrupted.")
+        sys.exit(130)
