@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     NO_VIDEO_STREAM = "no_video_stream"
     NO_APPLICABLE_TYPE = "no_applicable_type"
     INVALID_SIGNAL = "invalid_signal"
+    INTERNAL = "internal_error"
 
 
 class HashingError(Exception):

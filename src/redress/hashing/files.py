@@ -150,6 +150,13 @@ def hash_file(path: Path, options: HashOptions | None = None) -> FileHashes:
     except HashingError as exc:
         result.signals.clear()
         result.error = exc
+    except Exception as exc:  # a decoder bug must cost one file, not the whole batch
+        result.signals.clear()
+        result.error = HashingError(
+            ErrorCode.INTERNAL,
+            f"The file could not be hashed because of an unexpected problem "
+            f"({type(exc).__name__}: {exc}). Please report it with the file's format.",
+        )
     return result
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -95,17 +96,6 @@ def hash_video_file(
             raise HashingError(ErrorCode.NOT_MEDIA, "The file has no video stream.")
         stream = container.streams.video[0]
         context = stream.codec_context
-        width, height = context.width, context.height
-        if width * height > max_pixels:
-            raise HashingError(
-                ErrorCode.TOO_LARGE,
-                f"Video frames are {width}x{height}, over the limit of {max_pixels:,} pixels.",
-            )
-        if min(width, height) < MIN_SIDE:
-            raise HashingError(
-                ErrorCode.TOO_SMALL,
-                f"Video frames are {width}x{height}; both sides must be at least {MIN_SIDE} px.",
-            )
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
         if frame_rate <= 0:
@@ -117,18 +107,20 @@ def hash_video_file(
         frame_mod = 1 if every_frame else max(1, int(seconds_per_hash * frame_rate))
         if frame_mod > 1:
             context.skip_frame = "NONREF"
-        converter = _RgbConverter(stream)
+        converter = _RgbConverter(max_pixels)
         frames: list[VpdqFrame] = []
         notes: list[str] = []
         next_wanted = 0
+        last_seen = 0
         try:
             for number, frame in _numbered_frames(container, stream, frame_rate, every_frame):
+                last_seen = number
                 if number < next_wanted:
                     continue
                 digest = pdq_from_pixels(converter.rgb(frame))
                 frames.append(VpdqFrame(number, digest.quality, digest.value, number / frame_rate))
                 next_wanted = (number // frame_mod + 1) * frame_mod
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, ValueError) as exc:
             if not frames:
                 raise HashingError(
                     ErrorCode.CORRUPT, f"The video data is damaged ({_reason(exc)})."
@@ -138,8 +130,17 @@ def hash_video_file(
                 "before that were hashed."
             )
         if not frames:
-            raise HashingError(ErrorCode.CORRUPT, "The video contains no decodable frames.")
+            raise HashingError(
+                ErrorCode.CORRUPT,
+                "The video contains no decodable frames; it is damaged or truncated.",
+            )
         duration = _duration(container, stream, frames, frame_rate)
+        decoded_until = (last_seen + 1) / frame_rate
+        if not notes and duration - decoded_until > max(2.0, 2 * seconds_per_hash):
+            notes.append(
+                f"The video declares {duration:.1f} s but its frames stop at "
+                f"{decoded_until:.1f} s; it may be truncated. Only what is there was hashed."
+            )
         return VideoHash(frames, frame_rate, duration, notes)
 
 
@@ -159,22 +160,57 @@ def _numbered_frames(
 
 
 class _RgbConverter:
-    """YUV to RGB24 through swscale with the reference's rounding (a graph built once)."""
+    """YUV to RGB24 through swscale with the reference's rounding.
 
-    def __init__(self, stream: Any) -> None:
-        self._graph = Graph()
-        source = self._graph.add_buffer(template=stream)
-        scale = self._graph.add("scale", f"flags={_SCALER_FLAGS}")
-        pixel_format = self._graph.add("format", "rgb24")
-        sink = self._graph.add("buffersink")
+    The filter graph is built from the first frame (a damaged header may not say the pixel
+    format) and rebuilt if the frame size or format changes mid-stream.
+    """
+
+    def __init__(self, max_pixels: int) -> None:
+        self._max_pixels = max_pixels
+        self._graph: Graph | None = None
+        self._shape: tuple[int, int, str] | None = None
+
+    def rgb(self, frame: Any) -> Any:
+        shape = (frame.width, frame.height, frame.format.name)
+        if shape != self._shape:
+            self._check_size(frame.width, frame.height)
+            self._graph = self._build(frame)
+            self._shape = shape
+        assert self._graph is not None
+        self._graph.push(frame)
+        return self._graph.pull().to_ndarray()
+
+    def _check_size(self, width: int, height: int) -> None:
+        if width * height > self._max_pixels:
+            raise HashingError(
+                ErrorCode.TOO_LARGE,
+                f"Video frames are {width}x{height}, over the limit of {self._max_pixels:,} "
+                "pixels.",
+            )
+        if min(width, height) < MIN_SIDE:
+            raise HashingError(
+                ErrorCode.TOO_SMALL,
+                f"Video frames are {width}x{height}; both sides must be at least {MIN_SIDE} px.",
+            )
+
+    @staticmethod
+    def _build(frame: Any) -> Graph:
+        graph = Graph()
+        source = graph.add_buffer(
+            width=frame.width,
+            height=frame.height,
+            format=frame.format.name,
+            time_base=frame.time_base or Fraction(1, 1000),
+        )
+        scale = graph.add("scale", f"flags={_SCALER_FLAGS}")
+        pixel_format = graph.add("format", "rgb24")
+        sink = graph.add("buffersink")
         source.link_to(scale)
         scale.link_to(pixel_format)
         pixel_format.link_to(sink)
-        self._graph.configure()
-
-    def rgb(self, frame: Any) -> Any:
-        self._graph.push(frame)
-        return self._graph.pull().to_ndarray()
+        graph.configure()
+        return graph
 
 
 def _duration(container: Any, stream: Any, frames: list[VpdqFrame], frame_rate: float) -> float:
