@@ -4,10 +4,11 @@ to Meta's vpdq: one PDQ hash per sampled frame, with frame number, quality and t
 Frames are converted to RGB the way the vpdq reference does (swscale, bicubic with accurate
 rounding), so with `every_frame=True` hashes agree with its output frame for frame.
 
-By default one frame per second is hashed. Then only reference frames are decoded (ffmpeg's
-`skip_frame=NONREF`): the frames nothing else depends on are never decoded, and the sampled frame
-is the first decoded one at or after each whole second (vpdq's own choice of frame when that
-frame is a reference frame, the next one otherwise).
+By default one frame per second is hashed: frame numbers that are multiples of
+`int(seconds_per_hash * fps)`, exactly the frames vpdq picks, so our hashes and those of other vpdq
+users sample the same pictures. Decoding does as little as that needs: a frame that is neither
+sampled nor referenced by another frame is skipped by the decoder (ffmpeg's `skip_frame`, set per
+packet from its timestamp), and only sampled frames are converted to RGB and hashed.
 """
 
 from __future__ import annotations
@@ -105,21 +106,17 @@ def hash_video_file(
         context.thread_count = threads
         context.thread_type = "AUTO"
         frame_mod = 1 if every_frame else max(1, int(seconds_per_hash * frame_rate))
-        if frame_mod > 1:
-            context.skip_frame = "NONREF"
         converter = _RgbConverter(max_pixels)
         frames: list[VpdqFrame] = []
         notes: list[str] = []
-        next_wanted = 0
         last_seen = 0
         try:
-            for number, frame in _numbered_frames(container, stream, frame_rate, every_frame):
-                last_seen = number
-                if number < next_wanted:
+            for number, frame in _sampled_frames(container, stream, frame_rate, frame_mod):
+                last_seen = max(last_seen, number)
+                if number % frame_mod or (frames and number <= frames[-1].frame_number):
                     continue
                 digest = pdq_from_pixels(converter.rgb(frame))
                 frames.append(VpdqFrame(number, digest.quality, digest.value, number / frame_rate))
-                next_wanted = (number // frame_mod + 1) * frame_mod
         except (av.error.FFmpegError, ValueError) as exc:
             if not frames:
                 raise HashingError(
@@ -144,19 +141,37 @@ def hash_video_file(
         return VideoHash(frames, frame_rate, duration, notes)
 
 
-def _numbered_frames(
-    container: Any, stream: Any, frame_rate: float, every_frame: bool
+def _sampled_frames(
+    container: Any, stream: Any, frame_rate: float, frame_mod: int
 ) -> Iterator[tuple[int, Any]]:
-    """Decoded frames with their frame numbers: a running count when every frame is decoded
-    (as vpdq numbers them), the presentation time otherwise (some frames are skipped)."""
-    start: float | None = None
-    for count, frame in enumerate(container.decode(stream)):
-        if every_frame or frame.time is None:
-            yield count, frame
-            continue
-        if start is None:
-            start = frame.time
-        yield max(0, round((frame.time - start) * frame_rate)), frame
+    """Decoded frames with their frame numbers.
+
+    With every frame wanted (`frame_mod` 1) frames are counted as vpdq counts them. Otherwise
+    each packet's number is known from its timestamp before decoding, and packets of frames that
+    are not sampled are decoded with `skip_frame=NONREF`: skipped unless other frames need them.
+    """
+    context = stream.codec_context
+    if frame_mod == 1:
+        yield from enumerate(container.decode(stream))
+        return
+    time_base = float(stream.time_base)
+    start: float | None = float(stream.start_time) if stream.start_time is not None else None
+
+    def number_of(pts: int | None) -> int | None:
+        if pts is None or start is None:
+            return None
+        return max(0, round((pts - start) * time_base * frame_rate))
+
+    counted = 0  # fallback numbering for streams without timestamps
+    for packet in container.demux(stream):
+        if start is None and packet.pts is not None:
+            start = float(packet.pts)
+        wanted = number_of(packet.pts)
+        context.skip_frame = "NONREF" if wanted is not None and wanted % frame_mod else "DEFAULT"
+        for frame in packet.decode():
+            number = number_of(frame.pts)
+            yield (counted if number is None else number), frame
+            counted += 1
 
 
 class _RgbConverter:
