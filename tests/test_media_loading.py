@@ -144,7 +144,8 @@ def test_other_formats_hash_like_the_png(tmp_path: Path, fmt: str) -> None:
     else:
         picture.save(target, format=fmt, **({"quality": 90} if fmt in {"AVIF", "WEBP"} else {}))
     distance = hamming_distance(
-        hash_image_file(target).hashes[0].value, hash_image_file(tmp_path / "ref.png").hashes[0].value
+        hash_image_file(target).hashes[0].value,
+        hash_image_file(tmp_path / "ref.png").hashes[0].value,
     )
     assert distance <= 10, f"{fmt}: {distance} bits"
 
@@ -187,9 +188,7 @@ def test_vpdq_on_an_image_says_which_type_fits(tmp_path: Path) -> None:
     assert "--types pdq" in message
 
 
-def test_truncated_video_hashes_what_is_there_and_says_so(
-    reference: Path, tmp_path: Path
-) -> None:
+def test_truncated_video_hashes_what_is_there_and_says_so(reference: Path, tmp_path: Path) -> None:
     data = (reference / "vpdq" / "videos" / "pattern-hd-no-bar.mp4").read_bytes()
     (tmp_path / "half.mp4").write_bytes(data[: len(data) // 2])
     (tmp_path / "stub.mp4").write_bytes(data[:3000])

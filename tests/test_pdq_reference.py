@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 from PIL import Image
 
-from redress.hashing import hash_image_file, load_image, pdq_from_pixels
+from redress.hashing import hash_image_file, pdq_from_pixels
 from redress.hashing.pdq import DIHEDRAL_VARIANTS
 from redress.hashing.signal_types import hamming_distance
 from tests.conftest import textured_image
@@ -24,8 +24,12 @@ def _expected(reference: Path) -> list[tuple[str, int, Path]]:
 def _photos(reference: Path) -> list[Path]:
     pdq = reference / "pdq"
     return sorted(
-        [*pdq.glob("bridge-mods/*.jpg"), *pdq.glob("reg-test-input/**/*.jpg")]
-        + [pdq / "reg-test-input" / "pen-and-coaster.png", pdq / "misc-images" / "c.png"]
+        [
+            *pdq.glob("bridge-mods/*.jpg"),
+            *pdq.glob("reg-test-input/**/*.jpg"),
+            pdq / "reg-test-input" / "pen-and-coaster.png",
+            pdq / "misc-images" / "c.png",
+        ]
     )
 
 

@@ -16,17 +16,19 @@ import pdqhash
 from redress.hashing.images import DEFAULT_MAX_PIXELS, REDUCED_SIDE, load_image
 from redress.hashing.signal_types import PdqSignal
 
-#: Names of the dihedral variants, in the order `pdqhash.compute_dihedral` returns them.
-#: Each names the transformation applied to the picture whose hash it is.
+#: Names of the dihedral variants, in the order `pdqhash.compute_dihedral` returns them. Each is
+#: the hash of the picture after that transformation, named as Pillow's `Image.Transpose` names
+#: it (rotations are counter-clockwise; PDQ's own names are Rotate90..., FlipX = top-bottom,
+#: FlipY = left-right, FlipPlus1 = transpose, FlipMinus1 = transverse).
 DIHEDRAL_VARIANTS: tuple[str, ...] = (
     "original",
     "rotate90",
     "rotate180",
     "rotate270",
-    "flip_x",
-    "flip_y",
-    "flip_plus1",
-    "flip_minus1",
+    "flip_top_bottom",
+    "flip_left_right",
+    "transpose",
+    "transverse",
 )
 
 

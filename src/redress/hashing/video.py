@@ -236,5 +236,5 @@ def _duration(container: Any, stream: Any, frames: list[VpdqFrame], frame_rate: 
     return frames[-1].timestamp + 1.0 / frame_rate
 
 
-def _reason(exc: av.error.FFmpegError) -> str:
+def _reason(exc: Exception) -> str:
     return str(getattr(exc, "strerror", None) or exc)
