@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redress.hashing import hash_image_file, pdq_from_pixels
+from redress.hashing import hash_image_file, pdq_dihedral_from_pixels, pdq_from_pixels
 from redress.hashing.pdq import DIHEDRAL_VARIANTS
 from redress.hashing.signal_types import hamming_distance
 from tests.conftest import textured_image
@@ -116,6 +116,24 @@ def test_dihedral_variants_find_the_transformed_photos(reference: Path) -> None:
         best = min(hamming_distance(plain, v.value) for v in variants)
         assert best <= 31, f"{path.name}: no dihedral variant within 31 bits ({best})"
     assert hamming_distance(_pdq(folder / "bridge-5-flipx.jpg"), variants[0].value) > 31
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_each_dihedral_variant_is_the_hash_of_the_transformed_picture(seed: int) -> None:
+    picture = textured_image(301, 203, seed=seed)  # odd sizes: no symmetry to hide behind
+    variants = pdq_dihedral_from_pixels(np.asarray(picture))
+    by_name = {h.variant or "original": h.value for h in variants}
+    for name, pillow in [
+        ("rotate90", Image.Transpose.ROTATE_90),
+        ("rotate180", Image.Transpose.ROTATE_180),
+        ("rotate270", Image.Transpose.ROTATE_270),
+        ("flip_top_bottom", Image.Transpose.FLIP_TOP_BOTTOM),
+        ("flip_left_right", Image.Transpose.FLIP_LEFT_RIGHT),
+        ("transpose", Image.Transpose.TRANSPOSE),
+        ("transverse", Image.Transpose.TRANSVERSE),
+    ]:
+        assert by_name[name] == pdq_from_pixels(np.asarray(picture.transpose(pillow))).value, name
+    assert len(set(by_name.values())) == 8
 
 
 @pytest.mark.parametrize("name", ["small.jpg", "wee.jpg"])

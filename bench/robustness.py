@@ -1,0 +1,54 @@
+"""The robustness harness: recall per edit and false matches, plain PDQ against `redress match`,
+over the reference photos and scikit-image's sample photos. Prints a table, writes JSON."""
+
+from __future__ import annotations
+
+from _common import reference_dir, write_result
+
+from redress.robustness import EDITS, METHODS, load_corpus
+from redress.robustness.harness import run_harness
+
+
+def main() -> None:
+    reference = reference_dir()
+    corpus = load_corpus(reference)
+    haystack_file = reference / "pdq" / "reg-test-input" / "haystack.txt"
+    haystack = [line.strip() for line in haystack_file.read_text().splitlines() if line.strip()]
+    plain, ours = run_harness(corpus, [METHODS["plain"], METHODS["redress"]], haystack=haystack)
+    print(f"Robustness harness: {len(corpus)} photos x {len(EDITS)} edits, PDQ distance <= 31")
+    print(f"  {'edit':12} {'plain PDQ':>10} {'redress':>10}")
+    for name in EDITS:
+        print(f"  {name:12} {plain.recall[name]:>10.0%} {ours.recall[name]:>10.0%}")
+    print(f"  {'overall':12} {plain.overall_recall:>10.1%} {ours.overall_recall:>10.1%}")
+    for label, key in [
+        ("false matches", "false_matches"),
+        ("haystack FM", "haystack_false_matches"),
+    ]:
+        print(f"  {label:12} {getattr(plain, key):>10} {getattr(ours, key):>10}")
+    print(
+        f"  {'margin':12} {plain.margin['min']:>10.0f} {ours.margin['min']:>10.0f}"
+        "   (closest distinct-image distance; p1/p5/median in the JSON)"
+    )
+    print(
+        f"  {'bank/image':12} {plain.bank_hashes_per_image:>10.1f} {ours.bank_hashes_per_image:>10.1f}"
+    )
+    print(
+        f"  {'query hashes':12} {plain.query_hashes_per_copy:>10.1f} {ours.query_hashes_per_copy:>10.1f}"
+    )
+    print(f"  {'ms/query':12} {plain.query_ms:>10.1f} {ours.query_ms:>10.1f}")
+    print(
+        f"  distinct-image pairs checked: {ours.distinct_pairs}; haystack: {ours.haystack_size} hashes"
+    )
+    target = write_result(
+        "robustness",
+        {
+            "corpus": [item.source for item in corpus],
+            "edits": {edit.name: edit.description for edit in EDITS.values()},
+            "methods": [plain.as_dict(), ours.as_dict()],
+        },
+    )
+    print(f"  written to {target}")
+
+
+if __name__ == "__main__":
+    main()
