@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pdqhash
-from _common import reference_dir, write_result
 from PIL import Image, ImageOps
 
+from _common import reference_dir, write_result
 from redress.hashing import hash_image_file
 from redress.hashing.signal_types import hamming_distance
 

@@ -4,7 +4,6 @@ over the reference photos and scikit-image's sample photos. Prints a table, writ
 from __future__ import annotations
 
 from _common import reference_dir, write_result
-
 from redress.robustness import EDITS, METHODS, load_corpus
 from redress.robustness.harness import run_harness
 
@@ -29,16 +28,14 @@ def main() -> None:
         f"  {'margin':12} {plain.margin['min']:>10.0f} {ours.margin['min']:>10.0f}"
         "   (closest distinct-image distance; p1/p5/median in the JSON)"
     )
-    print(
-        f"  {'bank/image':12} {plain.bank_hashes_per_image:>10.1f} {ours.bank_hashes_per_image:>10.1f}"
-    )
-    print(
-        f"  {'query hashes':12} {plain.query_hashes_per_copy:>10.1f} {ours.query_hashes_per_copy:>10.1f}"
-    )
-    print(f"  {'ms/query':12} {plain.query_ms:>10.1f} {ours.query_ms:>10.1f}")
-    print(
-        f"  distinct-image pairs checked: {ours.distinct_pairs}; haystack: {ours.haystack_size} hashes"
-    )
+    for label, key in [
+        ("bank/image", "bank_hashes_per_image"),
+        ("query hashes", "query_hashes_per_copy"),
+        ("ms/query", "query_ms"),
+    ]:
+        print(f"  {label:12} {getattr(plain, key):>10.1f} {getattr(ours, key):>10.1f}")
+    pairs, hay = ours.distinct_pairs, ours.haystack_size
+    print(f"  distinct-image pairs checked: {pairs}; haystack: {hay} hashes")
     target = write_result(
         "robustness",
         {

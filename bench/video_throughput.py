@@ -11,8 +11,8 @@ from pathlib import Path
 
 import av
 import pdqhash
-from _common import reference_dir, write_result
 
+from _common import reference_dir, write_result
 from redress.hashing import hash_video_file
 
 ROUNDS = 3
