@@ -7,6 +7,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redress.hashing.images import DEFAULT_MAX_PIXELS
 
+DEFAULT_STATEMENT = (
+    "The images I am submitting show me, and they were shared, or someone threatened to share "
+    "them, without my consent. I am 18 or older, and I was 18 or older when they were taken."
+)
+
 
 class Settings(BaseSettings):
     """Redress settings; each field reads `REDRESS_<NAME>` from the environment."""
@@ -18,6 +23,32 @@ class Settings(BaseSettings):
         gt=0,
         description="Images (and video frames) with more pixels are refused before decoding.",
     )
+    database_url: str = Field(
+        default="sqlite:///./redress.db",
+        description="SQLAlchemy URL: sqlite:///PATH (embedded) or postgresql+psycopg://...",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes, for encrypting contact details and retry "
+        "tokens at rest. Unset: a key file beside the SQLite database is created and used.",
+    )
+    statement_version: str = Field(default="2026-11-1", min_length=1, max_length=64)
+    statement_text: str = Field(default=DEFAULT_STATEMENT, min_length=10)
+    dispute_threshold: int = Field(
+        default=2, ge=1, description="Platforms saying NotBlocked (and none Blocked) to quarantine."
+    )
+    pin_max_failures: int = Field(default=10, ge=1)
+    pin_lockout_seconds: int = Field(default=900, ge=1)
+    client_pin_failures_per_hour: int = Field(default=30, ge=1)
+    case_creation_rate: str = Field(default="20/hour", description="Per client address.")
+    status_rate: str = Field(default="120/hour", description="Per client address.")
+    max_request_bytes: int = Field(default=2_000_000, ge=1024)
+    max_items_per_request: int = Field(default=200, ge=1)
+    feed_page_max: int = Field(default=10_000, ge=1)
+    trust_forwarded_for: bool = Field(
+        default=False, description="Take the client address from X-Forwarded-For (behind a proxy)."
+    )
+    log_level: str = Field(default="INFO")
 
 
 def get_settings() -> Settings:

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from redress import __version__
 from redress.cli.hash_cmd import hash_command
+from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
 from redress.cli.match_cmd import match_command
 
 app = typer.Typer(
@@ -45,6 +46,11 @@ app.command(
     ),
     no_args_is_help=True,
 )(match_command)
+
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(participant_app, name="participant")
+app.add_typer(dispute_app, name="dispute")
 
 
 def _version(value: bool) -> None:

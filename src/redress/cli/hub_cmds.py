@@ -1,0 +1,199 @@
+"""Running and administering a hub: `redress serve`, `redress db`, `redress participant`,
+`redress dispute`. Administration works on the database directly (run it on the hub's host)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from redress.config import get_settings
+from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.db.migrate import upgrade
+from redress.hashing.errors import InvalidSignalError
+from redress.hashing.signal_types import get_signal_type
+from redress.hub import participants
+from redress.hub.api_keys import DEFAULT_SCOPES, parse_scopes
+from redress.hub.errors import HubError
+from redress.hub.feedback import quarantined, restore_signal
+from redress.hub.models import Signal
+
+err = Console(stderr=True, highlight=False)
+
+db_app = typer.Typer(help="The hub's database.", no_args_is_help=True)
+participant_app = typer.Typer(
+    help="Platforms that read the feed and send feedback.\n\nExample: redress participant add "
+    "ExamplePlatform",
+    no_args_is_help=True,
+)
+dispute_app = typer.Typer(
+    help="Signals quarantined because platforms found them not to be NCII.\n\nExample: "
+    "redress dispute list",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    except HubError as exc:
+        err.print(f"error ({exc.code}): {exc.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Start the hub (API, OpenAPI docs at /docs). Run 'redress db upgrade' first.
+
+    Example: redress serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    settings = get_settings()
+    err.print(f"Redress hub on http://{host}:{port} (database: {_describe(settings.database_url)})")
+    uvicorn.run(
+        "redress.web.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+    )
+
+
+def _describe(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database named by REDRESS_DATABASE_URL to the latest schema.
+
+    Example: redress db upgrade
+    """
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    err.print(f"Database ready: {_describe(settings.database_url)}")
+
+
+@participant_app.command("add")
+def participant_add(
+    name: Annotated[str, typer.Argument(help="The platform's name.")],
+    scopes: Annotated[
+        str,
+        typer.Option(help="Comma-separated: feed:read, feedback:write, hashes:submit."),
+    ] = ",".join(s.value for s in DEFAULT_SCOPES),
+) -> None:
+    """Register a platform; prints its API key once, on the last line.
+
+    Example: redress participant add ExamplePlatform --scopes feed:read,feedback:write
+    """
+    try:
+        chosen = parse_scopes(scopes)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scopes") from None
+    with _session() as session:
+        key = participants.add_participant(session, name, chosen)
+    err.print(f"Added {name!r} with scopes {', '.join(chosen)}. Its API key (shown only now):")
+    typer.echo(key)
+
+
+@participant_app.command("list")
+def participant_list() -> None:
+    """Platforms, their status and key prefixes (never the keys).
+
+    Example: redress participant list
+    """
+    table = Table("name", "status", "keys (prefix: scopes)", "since")
+    with _session() as session:
+        for participant, keys in participants.list_participants(session):
+            shown = [f"{k.prefix}: {k.scopes}{' (revoked)' if k.revoked_at else ''}" for k in keys]
+            table.add_row(
+                participant.name,
+                participant.status,
+                "\n".join(shown),
+                participant.created_at.date().isoformat(),
+            )
+    Console().print(table)
+
+
+@participant_app.command("revoke")
+def participant_revoke(name: Annotated[str, typer.Argument(help="The platform's name.")]) -> None:
+    """Revoke a platform and all its keys.
+
+    Example: redress participant revoke ExamplePlatform
+    """
+    with _session() as session:
+        participants.revoke_participant(session, name)
+    err.print(f"Revoked {name!r}.")
+
+
+@participant_app.command("rotate")
+def participant_rotate(name: Annotated[str, typer.Argument(help="The platform's name.")]) -> None:
+    """Replace a platform's key: the old one stops working; the new one is printed once.
+
+    Example: redress participant rotate ExamplePlatform
+    """
+    with _session() as session:
+        key = participants.rotate_key(session, name)
+    err.print(f"New API key for {name!r} (the old one no longer works):")
+    typer.echo(key)
+
+
+@dispute_app.command("list")
+def dispute_list() -> None:
+    """Quarantined signals awaiting review.
+
+    Example: redress dispute list
+    """
+    table = Table("id", "type", "value", "quarantined at")
+    with _session() as session:
+        for signal in quarantined(session):
+            at = signal.quarantined_at.isoformat() if signal.quarantined_at else ""
+            table.add_row(str(signal.id), signal.type, signal.value[:64], at)
+    Console().print(table)
+
+
+@dispute_app.command("restore")
+def dispute_restore(
+    signal_type: Annotated[str, typer.Argument(metavar="TYPE", help="pdq, md5, ...")],
+    value: Annotated[str, typer.Argument(help="The hash value.")],
+) -> None:
+    """Put a reviewed, confirmed signal back on the feed (it will not be disputed again).
+
+    Example: redress dispute restore pdq 9a3f...
+    """
+    try:
+        kind = get_signal_type(signal_type)
+        normal = kind.normalize(value)
+    except InvalidSignalError as exc:
+        raise typer.BadParameter(exc.message) from None
+    with _session() as session:
+        signal = session.scalar(
+            select(Signal).where(Signal.type == kind.name, Signal.value == normal)
+        )
+        if signal is None or signal.quarantined_at is None:
+            err.print("No quarantined signal with that value.")
+            raise typer.Exit(1)
+        restore_signal(session, signal, actor="operator")
+    err.print("Restored: the signal is back on the feed.")

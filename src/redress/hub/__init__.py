@@ -1,0 +1,1 @@
+"""The hub: survivors' cases, the hash bank, the feed to platforms and their feedback."""

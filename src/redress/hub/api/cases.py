@@ -1,0 +1,118 @@
+"""`/v1/statement` and `/v1/cases`: what the survivor portal calls. No API key: the case number
+and PIN are the credentials, every lookup is rate-limited, and wrong PINs lock the case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from redress.hub import cases
+from redress.hub.bank import validate_items
+from redress.hub.schemas import (
+    AddItemsIn,
+    CaseCreate,
+    CaseCreated,
+    CaseStatus,
+    ContactIn,
+    PinIn,
+    Statement,
+    WithdrawIn,
+)
+from redress.web.context import HubContext, client_address, hub
+
+router = APIRouter(prefix="/v1", tags=["survivor cases"])
+Hub = Annotated[HubContext, Depends(hub)]
+
+
+@router.get("/statement", response_model=Statement)
+def get_statement(context: Hub) -> Statement:
+    """The good-faith statement a survivor accepts when creating a case, with its version."""
+    return Statement(
+        version=context.settings.statement_version, text=context.settings.statement_text
+    )
+
+
+@router.post("/cases", response_model=CaseCreated, status_code=201)
+def create_case(
+    body: CaseCreate,
+    request: Request,
+    response: Response,
+    context: Hub,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> CaseCreated:
+    """Create a case from hashes (never images). Returns the case number and PIN, once.
+
+    Send the same `Idempotency-Key` header (or `idempotency_key` field) when retrying: the same
+    case and PIN come back within 24 hours, and no second case is created.
+    """
+    context.rate_limit("create", context.settings.case_creation_rate, client_address(request))
+    key = body.idempotency_key or idempotency_key
+    items = validate_items(body.items, context.settings.max_items_per_request)
+    with context.transaction() as session:
+        created = cases.create_case(
+            session,
+            settings=context.settings,
+            box=context.box,
+            statement_version=body.statement_version,
+            items=items,
+            idempotency_key=key,
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return CaseCreated(case_number=created.case_number, pin=created.pin)
+
+
+@router.post("/cases/{case_number}/status", response_model=CaseStatus)
+def case_status(
+    case_number: str, body: PinIn, request: Request, response: Response, context: Hub
+) -> CaseStatus:
+    """Each item's outcome across platforms (matched, removed, under review)."""
+    client = client_address(request)
+    context.rate_limit("status", context.settings.status_rate, client)
+    with context.transaction() as session:
+        case = cases.require_case(
+            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
+        )
+        status = cases.case_status(session, case)
+    response.headers["Cache-Control"] = "no-store"
+    return status
+
+
+@router.post("/cases/{case_number}/items", response_model=CaseStatus)
+def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub) -> CaseStatus:
+    """Add more images or videos (as hashes) to an existing case."""
+    client = client_address(request)
+    context.rate_limit("status", context.settings.status_rate, client)
+    items = validate_items(body.items, context.settings.max_items_per_request)
+    with context.transaction() as session:
+        case = cases.require_case(
+            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
+        )
+        cases.add_items(session, case, items)
+        return cases.case_status(session, case)
+
+
+@router.post("/cases/{case_number}/withdraw", response_model=CaseStatus)
+def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub) -> CaseStatus:
+    """Withdraw one item (`item`: its reference) or the whole case; platforms are told."""
+    client = client_address(request)
+    context.rate_limit("status", context.settings.status_rate, client)
+    with context.transaction() as session:
+        case = cases.require_case(
+            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
+        )
+        cases.withdraw(session, case, body.item)
+        return cases.case_status(session, case)
+
+
+@router.post("/cases/{case_number}/contact", response_model=CaseStatus)
+def set_contact(case_number: str, body: ContactIn, request: Request, context: Hub) -> CaseStatus:
+    """Opt in to email notifications (stored encrypted), or send `email: null` to delete it."""
+    client = client_address(request)
+    context.rate_limit("status", context.settings.status_rate, client)
+    with context.transaction() as session:
+        case = cases.require_case(
+            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
+        )
+        cases.set_contact(session, case, body.email, context.box)
+        return cases.case_status(session, case)

@@ -1,0 +1,112 @@
+"""`/v1/feed` and `/v1/feedback`: what platforms call, with an API key
+(`Authorization: Bearer rk_...`) carrying the `feed:read` or `feedback:write` scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from sqlalchemy import select
+
+from redress.hashing.errors import InvalidSignalError
+from redress.hashing.signal_types import get_signal_type
+from redress.hub.api_keys import Scope
+from redress.hub.bank import read_feed
+from redress.hub.errors import HubError
+from redress.hub.feedback import record_feedback
+from redress.hub.models import Signal
+from redress.hub.participants import authenticate
+from redress.hub.schemas import FeedbackBatch, FeedbackResult, FeedPage, FeedSignal
+from redress.web.context import HubContext, hub
+
+router = APIRouter(prefix="/v1", tags=["platforms"])
+Hub = Annotated[HubContext, Depends(hub)]
+
+
+def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """The key from `Authorization: Bearer ...`."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+Key = Annotated[str | None, Depends(bearer)]
+
+
+def parse_cursor(cursor: str) -> int:
+    """The sequence number inside a cursor ('' or '0' is the start of the feed)."""
+    if not cursor:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise HubError(
+            400, "bad_cursor", "The cursor is not one this hub gave out; start again without it."
+        )
+    return int(cursor)
+
+
+@router.get("/feed", response_model=FeedPage)
+def feed(
+    context: Hub,
+    key: Key,
+    cursor: Annotated[str, Query(max_length=32)] = "",
+    limit: Annotated[int, Query(ge=1)] = 1000,
+) -> FeedPage:
+    """The append-only feed after `cursor`: signals added and removed, oldest first.
+
+    Keep `next_cursor` and pass it back; it stays valid for ever (across hub restarts). An entry
+    is never skipped or repeated between pages, even while entries are being added.
+    """
+    after = parse_cursor(cursor)
+    with context.transaction() as session:
+        authenticate(session, key, Scope.FEED_READ)
+        rows, more = read_feed(session, after, min(limit, context.settings.feed_page_max))
+        entries = [
+            FeedSignal(
+                seq=row.seq,
+                op="add" if row.op == "add" else "remove",
+                reason=row.reason,
+                item=row.item_ref,
+                type=row.signal.type,
+                value=row.signal.value,
+            )
+            for row in rows
+        ]
+    next_cursor = str(entries[-1].seq) if entries else str(after)
+    return FeedPage(entries=entries, next_cursor=next_cursor, has_more=more)
+
+
+@router.post("/feedback", response_model=FeedbackResult)
+def feedback(body: FeedbackBatch, context: Hub, key: Key) -> FeedbackResult:
+    """Per signal: `PendingReview` (matched), `Blocked` (confirmed, removed) or `NotBlocked`.
+
+    The latest verdict per platform per signal counts. Unknown signals are listed by position.
+    """
+    unknown: list[int] = []
+    disputed: list[int] = []
+    with context.transaction() as session:
+        caller = authenticate(session, key, Scope.FEEDBACK_WRITE)
+        for index, verdict in enumerate(body.feedback):
+            try:
+                kind = get_signal_type(verdict.type)
+                value = kind.normalize(verdict.value)
+            except InvalidSignalError as exc:
+                raise HubError(422, "invalid_signal", f"feedback {index}: {exc.message}") from None
+            signal = session.scalar(
+                select(Signal).where(Signal.type == kind.name, Signal.value == value)
+            )
+            if signal is None:
+                unknown.append(index)
+                continue
+            if record_feedback(
+                session,
+                participant_id=caller.participant_id,
+                signal=signal,
+                value=verdict.feedback,
+                tags=verdict.tags,
+                dispute_threshold=context.settings.dispute_threshold,
+            ):
+                disputed.append(index)
+    return FeedbackResult(
+        recorded=len(body.feedback) - len(unknown), unknown=unknown, disputed=disputed
+    )

@@ -1,0 +1,177 @@
+"""The hub's tables. Survivors' credentials (case number, PIN hash) live only on `cases`;
+platforms see `items.ref`, an opaque reference, never a case number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from redress.db import Base
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Case(Base):
+    """A survivor's case: the credentials and the statement they accepted."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    statement_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    retry_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    retry_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    contact_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    items: Mapped[list[Item]] = relationship(back_populates="case", order_by="Item.id")
+
+
+class Item(Base):
+    """One image or video: its signals, and whose it is (a case, or a platform that sent it)."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    case: Mapped[Case | None] = relationship(back_populates="items")
+    links: Mapped[list[ItemSignal]] = relationship(back_populates="item", order_by="ItemSignal.id")
+
+
+class Signal(Base):
+    """A distinct hash value in the bank. Active while an active item holds it and it is not
+    quarantined; `modified_at` (Unix seconds) orders the StopNCII-compatible export."""
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("type", "value"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    modified_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    quarantined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispute_cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ItemSignal(Base):
+    """That an item holds a signal, with the hash's quality and variant as submitted."""
+
+    __tablename__ = "item_signals"
+    __table_args__ = (UniqueConstraint("item_id", "signal_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    quality: Mapped[int | None] = mapped_column(Integer)
+    variant: Mapped[str | None] = mapped_column(String(32))
+
+    item: Mapped[Item] = relationship(back_populates="links")
+    signal: Mapped[Signal] = relationship()
+
+
+class FeedEntry(Base):
+    """One step of the append-only feed: a signal added or removed. `seq` is the cursor."""
+
+    __tablename__ = "feed_entries"
+
+    seq: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    op: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    item_ref: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    signal: Mapped[Signal] = relationship()
+
+
+class Participant(Base):
+    """A platform (or other consumer of the feed)."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key: its public prefix for lookup and the SHA-256 of the whole key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(24), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    participant: Mapped[Participant] = relationship()
+
+
+class Feedback(Base):
+    """A platform's latest verdict on a signal (`PendingReview`, `Blocked`, `NotBlocked`)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("participant_id", "signal_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    value: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    participant: Mapped[Participant] = relationship()
+
+
+class PinAttempts(Base):
+    """Failed PIN tries, keyed by a digest of the case number or of the client address —
+    whether or not such a case exists, so lock-outs reveal nothing."""
+
+    __tablename__ = "pin_attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """An append-only record of a state change: who did what to what, when."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(Text, default="{}")

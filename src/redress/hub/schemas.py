@@ -1,0 +1,150 @@
+"""The hub's JSON shapes (Pydantic). The minimal shapes are fixed for other tools; fields may be
+added, never renamed."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SignalIn(BaseModel):
+    """A hash as submitted: type and value, and for PDQ its quality (refused below 50)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(max_length=16, examples=["pdq"])
+    value: str = Field(max_length=200_000)
+    quality: int | None = Field(default=None, ge=0, le=100)
+    variant: str | None = Field(default=None, max_length=32)
+
+
+class ItemIn(BaseModel):
+    """One image or video: its hashes (the original first, then any variants)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+
+
+class CaseCreate(BaseModel):
+    """`POST /v1/cases`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    statement_version: str = Field(max_length=64)
+    items: list[ItemIn] = Field(min_length=1)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=128)
+
+
+class CaseCreated(BaseModel):
+    """The credentials, shown once."""
+
+    case_number: str
+    pin: str
+
+
+class PinIn(BaseModel):
+    """Proof of being the case's owner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pin: str = Field(min_length=1, max_length=32)
+
+
+class WithdrawIn(PinIn):
+    """Withdraw the whole case, or one item (its `ref`)."""
+
+    item: str | None = Field(default=None, max_length=40)
+
+
+class AddItemsIn(PinIn):
+    """More items for an existing case."""
+
+    items: list[ItemIn] = Field(min_length=1)
+
+
+class ContactIn(PinIn):
+    """An email for notifications (encrypted at rest), or null to delete it."""
+
+    email: str | None = Field(default=None, max_length=254)
+
+
+class ItemStatus(BaseModel):
+    """One item's outcome across platforms; never which user uploaded what."""
+
+    item: str
+    status: Literal["active", "withdrawn"]
+    signals: int
+    platforms_matched: int
+    platforms_removed: int
+    platforms_reviewing: int
+    platforms_not_confirmed: int
+    disputed: bool
+
+
+class CaseStatus(BaseModel):
+    """`POST /v1/cases/{case_number}/status`."""
+
+    case_number: str
+    status: Literal["active", "withdrawn"]
+    created_at: str
+    statement_version: str
+    contact_on_file: bool
+    items: list[ItemStatus]
+
+
+class Statement(BaseModel):
+    """`GET /v1/statement`."""
+
+    version: str
+    text: str
+
+
+class FeedSignal(BaseModel):
+    """One feed entry."""
+
+    seq: int
+    op: Literal["add", "remove"]
+    reason: str
+    item: str
+    type: str
+    value: str
+
+
+class FeedPage(BaseModel):
+    """A page of the feed; pass `next_cursor` back as `cursor`."""
+
+    entries: list[FeedSignal]
+    next_cursor: str
+    has_more: bool
+
+
+FeedbackValue = Literal["PendingReview", "Blocked", "NotBlocked"]
+
+
+class FeedbackIn(BaseModel):
+    """One verdict on one signal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(max_length=16)
+    value: str = Field(max_length=200_000)
+    feedback: FeedbackValue
+    tags: list[str] = Field(default_factory=list, max_length=32)
+
+
+class FeedbackBatch(BaseModel):
+    """`POST /v1/feedback`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feedback: list[FeedbackIn] = Field(min_length=1, max_length=1000)
+
+
+class FeedbackResult(BaseModel):
+    """What happened to each verdict, in order."""
+
+    recorded: int
+    unknown: list[int]
+    disputed: list[int]

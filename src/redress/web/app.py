@@ -1,0 +1,171 @@
+"""The FastAPI application factory for the hub: routers, error shapes, limits, logs, metrics."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from redress import __version__
+from redress.config import Settings, get_settings
+from redress.db import make_engine, make_session_factory
+from redress.hub.api import cases, platforms, stopncii
+from redress.hub.errors import HubError
+from redress.hub.secrets_box import SecretBox, load_key
+from redress.web import ops
+from redress.web.context import HubContext, new_limiter
+from redress.web.logging import LOGGER, configure_logging
+
+REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "method", "status"])
+LATENCY = Histogram("redress_http_request_seconds", "HTTP request latency", ["route"])
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """Every error's JSON: a stable `code` and a human `detail`."""
+    return {"code": code, "detail": detail, **extra}
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the limit with 413, whether or not they declare a length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLargeError:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            error_body(
+                "request_too_large",
+                f"The request body is over {self.limit:,} bytes; send fewer items at a time.",
+            ),
+            status_code=413,
+        )
+        await response({"type": "http"}, _empty_receive, send)
+
+
+class _BodyTooLargeError(Exception):
+    """Raised inside the app's receive() when the body passes the limit."""
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A hub application on the database that `settings` name (migrate it first)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    context = HubContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        box=SecretBox(load_key(settings.secret_key, settings.database_url)),
+        limiter=new_limiter(),
+    )
+    app = FastAPI(
+        title="Redress hub",
+        version=__version__,
+        description="Hash bank, survivor cases, platform feed and feedback. Survivors' images "
+        "never reach this service: only hashes do.",
+    )
+    app.state.hub = context
+    for router in (cases.router, platforms.router, stopncii.router, ops.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    _install_observability(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory`: settings from `REDRESS_*`, JSON logs."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        return JSONResponse(error_body(exc.code, exc.detail), exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+        detail = "The request is not valid: " + "; ".join(problems[:10])
+        return JSONResponse(error_body("invalid_request", detail), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        LOGGER.error("unhandled error", extra={"error": type(exc).__name__})
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on the hub; try again later."), 500
+        )
+
+
+def _install_observability(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(template, request.method, str(response.status_code)).inc()
+        LATENCY.labels(template).observe(elapsed)
+        response.headers["X-Request-Id"] = request_id
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        LOGGER.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "route": template,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 1),
+            },
+        )
+        return response
