@@ -9,10 +9,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from redress import __version__
 from redress.config import Settings, get_settings
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=new_limiter(),
     )
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Redress hub",
         version=__version__,
         description="Hash bank, survivor cases, platform feed and feedback. Survivors' images "
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = context
     for router in (cases.router, platforms.router, stopncii.router, ops.router):
         app.include_router(router)
+    _install_docs(app)
     _install_error_handlers(app)
     _install_observability(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
@@ -114,6 +120,21 @@ def create_app_from_env() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     return create_app(settings)
+
+
+def _install_docs(app: FastAPI) -> None:
+    """OpenAPI docs at /docs with Swagger UI served from this hub: no CDN, no third party."""
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Redress hub API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
