@@ -60,14 +60,17 @@ def create_case(
             "current statement and accept it again.",
         )
     digest = request_digest(statement_version, items)
+    # Hash before the first query: argon2id takes ~0.1 s, and on SQLite the transaction holds
+    # the write lock from its first statement.
+    pin = credentials.new_pin()
+    pin_hash = credentials.hash_pin(pin)
     if idempotency_key is not None:
         earlier = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
         if earlier is not None:
             return _replay(earlier, digest, idempotency_key, box)
-    pin = credentials.new_pin()
     case = Case(
         case_number=credentials.new_case_number(),
-        pin_hash=credentials.hash_pin(pin),
+        pin_hash=pin_hash,
         statement_version=statement_version,
         status="active",
         created_at=now(),
