@@ -80,9 +80,9 @@ def create_case(
     if idempotency_key is not None:
         case.retry_secret = box.seal(pin, f"retry:{idempotency_key}")
         case.retry_expires_at = now() + RETRY_WINDOW
-    session.add(case)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a savepoint: only this insert is undone on a clash
+            session.add(case)
             session.flush()
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer as that request did.
