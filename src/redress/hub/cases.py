@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +25,7 @@ from redress.hub.schemas import CaseStatus, ItemStatus
 from redress.hub.secrets_box import SecretBox
 
 RETRY_WINDOW = timedelta(hours=24)
+_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,30 +141,48 @@ def _attempts(session: Session, key: str) -> PinAttempts:
     return row
 
 
-def check_pin(
-    session: Session, *, settings: Settings, case_number: str, pin: str, client: str
-) -> Case | None:
-    """The case if the number and PIN are right; None (with the failure counted) if not.
+@dataclass(frozen=True, slots=True)
+class _PinCheck:
+    number_key: str
+    client_key: str
+    pin_hash: str | None
+    case_id: int | None
+    had_failures: bool
 
-    Raises `locked` while the number or the client is locked out. The caller must commit even
-    when None comes back, so that failures are counted.
-    """
+
+def _begin_pin_check(session: Session, *, case_number: str, client: str) -> _PinCheck:
+    """Read the lock-out state and the PIN hash; raises `locked` while locked out."""
     canonical = credentials.normalise_case_number(case_number)
     number_key = credentials.digest_key("case", canonical or case_number.strip().upper())
     client_key = credentials.digest_key("client", client)
     moment = now()
-    rows = [_attempts(session, number_key), _attempts(session, client_key)]
+    rows = [session.get(PinAttempts, number_key), session.get(PinAttempts, client_key)]
     for row in rows:
-        if row.locked_until is not None and _aware(row.locked_until) > moment:
-            raise locked(int((_aware(row.locked_until) - moment).total_seconds()))
+        if row is not None and row.locked_until is not None:
+            until = _aware(row.locked_until)
+            if until > moment:
+                raise locked(int((until - moment).total_seconds()))
     case = session.scalar(select(Case).where(Case.case_number == canonical)) if canonical else None
-    if credentials.verify_pin(case.pin_hash if case else None, pin):
-        rows[0].failures = 0
-        rows[0].locked_until = None
-        return case
+    return _PinCheck(
+        number_key,
+        client_key,
+        case.pin_hash if case else None,
+        case.id if case else None,
+        bool(rows[0] and rows[0].failures),
+    )
+
+
+def _finish_pin_check(session: Session, *, settings: Settings, check: _PinCheck, ok: bool) -> None:
+    """Count a failure against the number and the client (locking at the limit), or clear the
+    number's count after a success."""
+    moment = now()
+    number_row = _attempts(session, check.number_key)
+    if ok:
+        number_row.failures, number_row.locked_until = 0, None
+        return
     limits = [
-        (rows[0], settings.pin_max_failures, timedelta(seconds=settings.pin_lockout_seconds)),
-        (rows[1], settings.client_pin_failures_per_hour, timedelta(hours=1)),
+        (number_row, settings.pin_max_failures, timedelta(seconds=settings.pin_lockout_seconds)),
+        (_attempts(session, check.client_key), settings.client_pin_failures_per_hour, _HOUR),
     ]
     for row, allowed, window in limits:
         if _aware(row.window_start) + window < moment:
@@ -170,16 +191,37 @@ def check_pin(
         if row.failures >= allowed:
             row.locked_until = moment + window
             row.failures, row.window_start = 0, moment
-    return None
 
 
-def require_case(
-    session: Session, *, settings: Settings, case_number: str, pin: str, client: str
-) -> Case:
-    """Like `check_pin`, raising the one wrong-number-or-PIN error (after flushing failures)."""
-    case = check_pin(session, settings=settings, case_number=case_number, pin=pin, client=client)
-    if case is None:
-        session.commit()  # failures must be counted even though the request fails
+def verify_case(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    *,
+    settings: Settings,
+    case_number: str,
+    pin: str,
+    client: str,
+) -> int:
+    """The id of the case if the number and PIN are right; raises the one wrong-number-or-PIN
+    error (after counting the failure) or `locked`.
+
+    The argon2id check (~0.1 s) runs between two short transactions, so no database lock is held
+    while it runs. Unknown numbers do the same work and count the same way as known ones.
+    """
+    with transaction() as session:
+        check = _begin_pin_check(session, case_number=case_number, client=client)
+    ok = credentials.verify_pin(check.pin_hash, pin) and check.case_id is not None
+    if not ok or check.had_failures:
+        with transaction() as session:
+            _finish_pin_check(session, settings=settings, check=check, ok=ok)
+    if not ok or check.case_id is None:
+        raise not_found_or_wrong_pin()
+    return check.case_id
+
+
+def load_case(session: Session, case_id: int) -> Case:
+    """The case with this id (after `verify_case`)."""
+    case = session.get(Case, case_id)
+    if case is None:  # deleted between the two steps
         raise not_found_or_wrong_pin()
     return case
 

@@ -69,10 +69,15 @@ def case_status(
     """Each item's outcome across platforms (matched, removed, under review)."""
     client = client_address(request)
     context.rate_limit("status", context.settings.status_rate, client)
+    case_id = cases.verify_case(
+        context.transaction,
+        settings=context.settings,
+        case_number=case_number,
+        pin=body.pin,
+        client=client,
+    )
     with context.transaction() as session:
-        case = cases.require_case(
-            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
-        )
+        case = cases.load_case(session, case_id)
         status = cases.case_status(session, case)
     response.headers["Cache-Control"] = "no-store"
     return status
@@ -84,10 +89,15 @@ def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub
     client = client_address(request)
     context.rate_limit("status", context.settings.status_rate, client)
     items = validate_items(body.items, context.settings.max_items_per_request)
+    case_id = cases.verify_case(
+        context.transaction,
+        settings=context.settings,
+        case_number=case_number,
+        pin=body.pin,
+        client=client,
+    )
     with context.transaction() as session:
-        case = cases.require_case(
-            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
-        )
+        case = cases.load_case(session, case_id)
         cases.add_items(session, case, items)
         return cases.case_status(session, case)
 
@@ -97,10 +107,15 @@ def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub)
     """Withdraw one item (`item`: its reference) or the whole case; platforms are told."""
     client = client_address(request)
     context.rate_limit("status", context.settings.status_rate, client)
+    case_id = cases.verify_case(
+        context.transaction,
+        settings=context.settings,
+        case_number=case_number,
+        pin=body.pin,
+        client=client,
+    )
     with context.transaction() as session:
-        case = cases.require_case(
-            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
-        )
+        case = cases.load_case(session, case_id)
         cases.withdraw(session, case, body.item)
         return cases.case_status(session, case)
 
@@ -110,9 +125,14 @@ def set_contact(case_number: str, body: ContactIn, request: Request, context: Hu
     """Opt in to email notifications (stored encrypted), or send `email: null` to delete it."""
     client = client_address(request)
     context.rate_limit("status", context.settings.status_rate, client)
+    case_id = cases.verify_case(
+        context.transaction,
+        settings=context.settings,
+        case_number=case_number,
+        pin=body.pin,
+        client=client,
+    )
     with context.transaction() as session:
-        case = cases.require_case(
-            session, settings=context.settings, case_number=case_number, pin=body.pin, client=client
-        )
+        case = cases.load_case(session, case_id)
         cases.set_contact(session, case, body.email, context.box)
         return cases.case_status(session, case)
