@@ -3,12 +3,16 @@ and PIN are the credentials, every lookup is rate-limited, and wrong PINs lock t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlalchemy.orm import Session
 
 from redress.hub import cases
 from redress.hub.bank import validate_items
+from redress.hub.models import Case
 from redress.hub.schemas import (
     AddItemsIn,
     CaseCreate,
@@ -23,6 +27,24 @@ from redress.web.context import HubContext, client_address, hub
 
 router = APIRouter(prefix="/v1", tags=["survivor cases"])
 Hub = Annotated[HubContext, Depends(hub)]
+
+
+@contextmanager
+def owned_case(
+    context: HubContext, request: Request, case_number: str, pin: str
+) -> Iterator[tuple[Session, Case]]:
+    """Rate-limit, check the PIN (outside any transaction), then one transaction on the case."""
+    client = client_address(request)
+    context.rate_limit("status", context.settings.status_rate, client)
+    case_id = cases.verify_case(
+        context.transaction,
+        settings=context.settings,
+        case_number=case_number,
+        pin=pin,
+        client=client,
+    )
+    with context.transaction() as session:
+        yield session, cases.load_case(session, case_id)
 
 
 @router.get("/statement", response_model=Statement)
@@ -67,17 +89,7 @@ def case_status(
     case_number: str, body: PinIn, request: Request, response: Response, context: Hub
 ) -> CaseStatus:
     """Each item's outcome across platforms (matched, removed, under review)."""
-    client = client_address(request)
-    context.rate_limit("status", context.settings.status_rate, client)
-    case_id = cases.verify_case(
-        context.transaction,
-        settings=context.settings,
-        case_number=case_number,
-        pin=body.pin,
-        client=client,
-    )
-    with context.transaction() as session:
-        case = cases.load_case(session, case_id)
+    with owned_case(context, request, case_number, body.pin) as (session, case):
         status = cases.case_status(session, case)
     response.headers["Cache-Control"] = "no-store"
     return status
@@ -86,18 +98,8 @@ def case_status(
 @router.post("/cases/{case_number}/items", response_model=CaseStatus)
 def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub) -> CaseStatus:
     """Add more images or videos (as hashes) to an existing case."""
-    client = client_address(request)
-    context.rate_limit("status", context.settings.status_rate, client)
     items = validate_items(body.items, context.settings.max_items_per_request)
-    case_id = cases.verify_case(
-        context.transaction,
-        settings=context.settings,
-        case_number=case_number,
-        pin=body.pin,
-        client=client,
-    )
-    with context.transaction() as session:
-        case = cases.load_case(session, case_id)
+    with owned_case(context, request, case_number, body.pin) as (session, case):
         cases.add_items(session, case, items)
         return cases.case_status(session, case)
 
@@ -105,17 +107,7 @@ def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub
 @router.post("/cases/{case_number}/withdraw", response_model=CaseStatus)
 def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub) -> CaseStatus:
     """Withdraw one item (`item`: its reference) or the whole case; platforms are told."""
-    client = client_address(request)
-    context.rate_limit("status", context.settings.status_rate, client)
-    case_id = cases.verify_case(
-        context.transaction,
-        settings=context.settings,
-        case_number=case_number,
-        pin=body.pin,
-        client=client,
-    )
-    with context.transaction() as session:
-        case = cases.load_case(session, case_id)
+    with owned_case(context, request, case_number, body.pin) as (session, case):
         cases.withdraw(session, case, body.item)
         return cases.case_status(session, case)
 
@@ -123,16 +115,6 @@ def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub)
 @router.post("/cases/{case_number}/contact", response_model=CaseStatus)
 def set_contact(case_number: str, body: ContactIn, request: Request, context: Hub) -> CaseStatus:
     """Opt in to email notifications (stored encrypted), or send `email: null` to delete it."""
-    client = client_address(request)
-    context.rate_limit("status", context.settings.status_rate, client)
-    case_id = cases.verify_case(
-        context.transaction,
-        settings=context.settings,
-        case_number=case_number,
-        pin=body.pin,
-        client=client,
-    )
-    with context.transaction() as session:
-        case = cases.load_case(session, case_id)
+    with owned_case(context, request, case_number, body.pin) as (session, case):
         cases.set_contact(session, case, body.email, context.box)
         return cases.case_status(session, case)

@@ -146,6 +146,24 @@ def _signal_for(session: Session, value: str, kind: str | None = None) -> Signal
     return session.scalar(select(Signal).where(Signal.type == kind, Signal.value == normal))
 
 
+def _record_csp_feedback(
+    session: Session, context: HubContext, caller: Caller, signal: Signal, entry: dict[str, Any]
+) -> bool:
+    """Record one StopNCII `{feedbackValue, tags}`; False if the value is not a verdict."""
+    verdict = entry.get("feedbackValue")
+    if verdict not in FEEDBACK_VALUES:
+        return False
+    record_feedback(
+        session,
+        participant_id=caller.participant_id,
+        signal=signal,
+        value=str(verdict),
+        tags=[str(t) for t in entry.get("tags") or []],
+        dispute_threshold=context.settings.dispute_threshold,
+    )
+    return True
+
+
 @router.post("/SubmitFeedback")
 def submit_feedback(
     context: Hub, keys: Keys, payload: Annotated[dict[str, Any], Body()]
@@ -158,23 +176,14 @@ def submit_feedback(
     with context.transaction() as session:
         caller = _caller(session, keys, Scope.FEEDBACK_WRITE)
         for index, entry in enumerate(entries):
-            value = entry.get("feedbackValue") if isinstance(entry, dict) else None
             signal = (
                 _signal_for(session, str(entry.get("hashValue", "")))
                 if isinstance(entry, dict)
                 else None
             )
-            if signal is None or value not in FEEDBACK_VALUES:
+            if signal is None or not _record_csp_feedback(session, context, caller, signal, entry):
                 unknown.append(index)
                 continue
-            record_feedback(
-                session,
-                participant_id=caller.participant_id,
-                signal=signal,
-                value=str(value),
-                tags=[str(t) for t in entry.get("tags") or []],
-                dispute_threshold=context.settings.dispute_threshold,
-            )
             recorded += 1
     return {"count": recorded, "skipped": unknown}
 
@@ -214,15 +223,7 @@ def submit_hashes(
             )
             signal = item.links[0].signal if item.links else _signal_for(session, value, kind)
             for feedback in record.get("CSPFeedbacks") or []:
-                verdict = feedback.get("feedbackValue") if isinstance(feedback, dict) else None
-                if signal is not None and verdict in FEEDBACK_VALUES:
-                    record_feedback(
-                        session,
-                        participant_id=caller.participant_id,
-                        signal=signal,
-                        value=str(verdict),
-                        tags=[str(t) for t in feedback.get("tags") or []],
-                        dispute_threshold=context.settings.dispute_threshold,
-                    )
+                if signal is not None and isinstance(feedback, dict):
+                    _record_csp_feedback(session, context, caller, signal, feedback)
             added += 1
     return {"count": added}
