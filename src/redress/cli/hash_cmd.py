@@ -34,6 +34,14 @@ def hash_command(
     dihedral: Annotated[
         bool, typer.Option("--dihedral", help="Also print the 7 rotated/flipped PDQ variants.")
     ] = False,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="Also print the PDQ variants a bank should hold to catch edited copies "
+            "(crops, caption bars, small rotations; see docs/variants.md).",
+        ),
+    ] = False,
     every_frame: Annotated[
         bool, typer.Option("--every-frame", help="Hash every video frame, not one per second.")
     ] = False,
@@ -65,6 +73,7 @@ def hash_command(
     options = HashOptions(
         types=chosen,
         dihedral=dihedral,
+        variants=variants,
         every_frame=every_frame,
         fast=not full_decode,
         max_pixels=max_pixels or get_settings().max_image_pixels,

@@ -76,7 +76,10 @@ def match_command(
     ] = VpdqSignal.match_percent,
     plain: Annotated[
         bool,
-        typer.Option("--plain", help="Match only the PDQ of the file as it is (no rotations)."),
+        typer.Option(
+            "--plain",
+            help="Match only the plain PDQ of each file (no orientations, trimming or crops).",
+        ),
     ] = False,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Worker processes for hashing files.")
@@ -107,7 +110,7 @@ def match_command(
     )
     options = HashOptions(
         types=tuple(sorted(matcher.types)),
-        dihedral=not plain,
+        query_variants=not plain,
         max_pixels=get_settings().max_image_pixels,
     )
     queried = matched = failed = 0

@@ -15,8 +15,9 @@ from PIL import Image, UnidentifiedImageError
 from redress.hashing.digests import DIGEST_TYPES, file_digests
 from redress.hashing.errors import ErrorCode, HashingError
 from redress.hashing.images import DEFAULT_MAX_PIXELS, check_readable_file
-from redress.hashing.pdq import hash_image_file
+from redress.hashing.pdq import PdqHash, hash_image_file, low_quality_warning
 from redress.hashing.signal_types import SIGNAL_TYPES, VpdqSignal
+from redress.hashing.variants import bank_variants_of_file, query_variants_of_file
 from redress.hashing.video import hash_video_file, probe_video
 
 
@@ -77,10 +78,16 @@ class FileHashes:
 
 @dataclass(frozen=True, slots=True)
 class HashOptions:
-    """How to hash: which types (None: automatic per media kind), variants and limits."""
+    """How to hash: which types (None: automatic per media kind), variants and limits.
+
+    `variants`: also the bank-side variants (`redress hash --variants`); `query_variants`: the
+    query-side views `redress match` compares (orientations, trimmed borders, crops).
+    """
 
     types: tuple[str, ...] | None = None
     dihedral: bool = False
+    variants: bool = False
+    query_variants: bool = False
     every_frame: bool = False
     fast: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -186,13 +193,9 @@ def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
                 f"{wanted} does not apply to it; use --types {fits} (or auto).",
             )
     if "pdq" in types:
-        image = hash_image_file(
-            path, dihedral=opts.dihedral, fast=opts.fast, max_pixels=opts.max_pixels
-        )
-        result.signals.extend(
-            SignalRecord("pdq", h.value, h.quality, h.variant) for h in image.hashes
-        )
-        result.warnings.extend(image.warnings)
+        hashes, notes = _pdq_hashes(path, opts)
+        result.signals.extend(SignalRecord("pdq", h.value, h.quality, h.variant) for h in hashes)
+        result.warnings.extend(notes)
     if "vpdq" in types:
         video = hash_video_file(
             path,
@@ -203,6 +206,24 @@ def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
         result.signals.append(SignalRecord("vpdq", VpdqSignal().format(video.frames)))
         result.warnings.extend(video.warnings)
     _add_digests(result, path, [name for name in types if name in DIGEST_TYPES])
+
+
+def _pdq_hashes(path: Path, opts: HashOptions) -> tuple[list[PdqHash], list[str]]:
+    """PDQ hashes as the options ask: plain, dihedral, bank variants, or query variants."""
+    if opts.query_variants:
+        hashes, notes = query_variants_of_file(path, fast=opts.fast, max_pixels=opts.max_pixels)
+    else:
+        image = hash_image_file(
+            path, dihedral=opts.dihedral, fast=opts.fast, max_pixels=opts.max_pixels
+        )
+        hashes, notes = list(image.hashes), list(image.warnings)
+        if opts.variants:
+            extra, _ = bank_variants_of_file(path, fast=opts.fast, max_pixels=opts.max_pixels)
+            hashes.extend(extra[1:])  # extra[0] is the original, already first
+        return hashes, notes
+    if not hashes[0].trusted:
+        notes.append(low_quality_warning(hashes[0].quality))
+    return hashes, notes
 
 
 def _add_digests(result: FileHashes, path: Path, types: Collection[str]) -> None:

@@ -100,8 +100,13 @@ def hash_image_file(
     hashes = pdq_dihedral_from_pixels(image.pixels) if dihedral else [pdq_from_pixels(image.pixels)]
     notes = list(image.warnings)
     if not hashes[0].trusted:
-        notes.append(
-            f"PDQ quality {hashes[0].quality} is below {PdqSignal.min_quality}: the image is too "
-            "flat or featureless for reliable matching."
-        )
+        notes.append(low_quality_warning(hashes[0].quality))
     return ImagePdq(hashes, notes)
+
+
+def low_quality_warning(quality: int) -> str:
+    """The warning attached to a hash of quality below 50."""
+    return (
+        f"PDQ quality {quality} is below {PdqSignal.min_quality}: the image is too flat or "
+        "featureless for reliable matching."
+    )

@@ -61,18 +61,19 @@ class PlainPdq:
 
 
 class RedressMatch:
-    """What Redress does: the bank holds what `redress hash` prints, and queries are hashed as
-    `redress match` hashes them (with the dihedral variants)."""
+    """What Redress does: the bank holds what `redress hash --variants` prints for the original,
+    and each copy is hashed as `redress match` hashes a query (orientations, trimmed borders,
+    crops)."""
 
-    name = "redress match"
+    name = "redress"
 
     def bank(self, path: Path) -> list[str]:
-        """Signals `redress hash` gives the original."""
-        return _pdq_values(path, HashOptions(types=("pdq",)))
+        """Signals `redress hash --variants` gives the original."""
+        return _pdq_values(path, HashOptions(types=("pdq",), variants=True))
 
     def query(self, path: Path) -> list[str]:
         """Hashes `redress match` compares for the copy."""
-        return _pdq_values(path, HashOptions(types=("pdq",), dihedral=True))
+        return _pdq_values(path, HashOptions(types=("pdq",), query_variants=True))
 
 
 METHODS: dict[str, Method] = {"plain": PlainPdq(), "redress": RedressMatch()}
