@@ -4,7 +4,7 @@ over the reference photos and scikit-image's sample photos. Prints a table, writ
 from __future__ import annotations
 
 from _common import reference_dir, write_result
-from redress.robustness import EDITS, METHODS, load_corpus
+from redress.robustness import EDITS, METHODS, UNSEEN_EDITS, load_corpus
 from redress.robustness.harness import run_harness
 
 
@@ -36,12 +36,21 @@ def main() -> None:
         print(f"  {label:12} {getattr(plain, key):>10.1f} {getattr(ours, key):>10.1f}")
     pairs, hay = ours.distinct_pairs, ours.haystack_size
     print(f"  distinct-image pairs checked: {pairs}; haystack: {hay} hashes")
+    unseen_plain, unseen_ours = run_harness(
+        corpus, [METHODS["plain"], METHODS["redress"]], edits=list(UNSEEN_EDITS.values())
+    )
+    print("  Edits the variant set was not designed on (generalisation):")
+    for name in UNSEEN_EDITS:
+        print(f"  {name:14} {unseen_plain.recall[name]:>8.0%} {unseen_ours.recall[name]:>10.0%}")
+    print(f"  false matches  {unseen_plain.false_matches:>8} {unseen_ours.false_matches:>10}")
     target = write_result(
         "robustness",
         {
             "corpus": [item.source for item in corpus],
             "edits": {edit.name: edit.description for edit in EDITS.values()},
             "methods": [plain.as_dict(), ours.as_dict()],
+            "unseen_edits": {edit.name: edit.description for edit in UNSEEN_EDITS.values()},
+            "unseen_methods": [unseen_plain.as_dict(), unseen_ours.as_dict()],
         },
     )
     print(f"  written to {target}")

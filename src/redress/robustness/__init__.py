@@ -3,7 +3,7 @@ and how often it matches photos that are not copies. Used by `make bench` and by
 match quality."""
 
 from redress.robustness.corpus import CorpusImage, load_corpus
-from redress.robustness.edits import EDITS, Edit
+from redress.robustness.edits import EDITS, UNSEEN_EDITS, Edit
 from redress.robustness.harness import (
     METHODS,
     Method,
@@ -16,6 +16,7 @@ from redress.robustness.harness import (
 __all__ = [
     "EDITS",
     "METHODS",
+    "UNSEEN_EDITS",
     "CorpusImage",
     "Edit",
     "Method",

@@ -105,3 +105,42 @@ def save_edited(image: Image.Image, edit: Edit, path_without_suffix: str) -> str
     else:
         edited.save(target, compress_level=1)
     return target
+
+
+def _rotate(degrees: int, fill: str = "black") -> Callable[[Image.Image], Image.Image]:
+    return lambda im: im.rotate(
+        degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill
+    )
+
+
+#: Edits the variant set was *not* designed on: how well it generalises beyond the goal's edits.
+UNSEEN_EDITS: dict[str, Edit] = {
+    edit.name: edit
+    for edit in (
+        Edit("crop3", lambda im: _crop(im, 0.03), description="3 % cropped from each side"),
+        Edit("crop7", lambda im: _crop(im, 0.075), description="7.5 % cropped from each side"),
+        Edit("crop12", lambda im: _crop(im, 0.12), description="12 % cropped from each side"),
+        Edit(
+            "crop_corner10",
+            lambda im: im.crop(
+                (round(im.width * 0.1), round(im.height * 0.1), im.width, im.height)
+            ),
+            description="10 % cropped from the top and left only",
+        ),
+        Edit("rotate2", _rotate(2), description="rotated 2 degrees, black corners"),
+        Edit("rotate-3", _rotate(-3), description="rotated -3 degrees, black corners"),
+        Edit("rotate5", _rotate(5), description="rotated 5 degrees, black corners"),
+        Edit("rotate4white", _rotate(4, "white"), description="rotated 4 degrees, white corners"),
+        Edit("pad15grey", lambda im: _pad(im, 0.15, "gray"), description="15 % grey border"),
+        Edit(
+            "letterbox",
+            lambda im: ImageOps.expand(im, border=(0, round(im.height * 0.25)), fill="black"),
+            description="black bars above and below, 25 % each",
+        ),
+        Edit(
+            "banner_top",
+            lambda im: ImageOps.flip(_banner(ImageOps.flip(im))),
+            description="banner over the top 15 % (text upside down)",
+        ),
+    )
+}
