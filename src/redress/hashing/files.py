@@ -36,6 +36,8 @@ AUTO_TYPES: dict[MediaKind, tuple[str, ...]] = {
     MediaKind.OTHER: (),
 }
 _PERCEPTUAL = {"pdq": MediaKind.IMAGE, "vpdq": MediaKind.VIDEO}
+#: Query-side vPDQ views per sampling period: a copy cut at any moment lines up within 1/10 s.
+QUERY_PHASES = 30
 
 #: Formats recognised by their first bytes that Redress cannot hash, for a helpful message.
 _KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -202,8 +204,15 @@ def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
             every_frame=opts.every_frame,
             max_pixels=opts.max_pixels,
             threads=opts.video_threads,
+            phases=QUERY_PHASES if opts.query_variants else 1,
+            trim_borders=opts.variants or opts.query_variants,
         )
-        result.signals.append(SignalRecord("vpdq", VpdqSignal().format(video.frames)))
+        vpdq = VpdqSignal()
+        result.signals.append(SignalRecord("vpdq", vpdq.format(video.frames)))
+        result.signals.extend(
+            SignalRecord("vpdq", vpdq.format(frames), variant=name)
+            for name, frames in video.variants.items()
+        )
         result.warnings.extend(video.warnings)
     _add_digests(result, path, [name for name in types if name in DIGEST_TYPES])
 

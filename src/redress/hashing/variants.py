@@ -107,11 +107,11 @@ def trim_uniform_borders(image: Image.Image) -> Image.Image | None:
     """
     pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
     height, width = pixels.shape[:2]
-    top = _uniform_run(pixels)
-    bottom = _uniform_run(pixels[::-1])
+    top = uniform_run(pixels)
+    bottom = uniform_run(pixels[::-1])
     columns = pixels.transpose(1, 0, 2)
-    left = _uniform_run(columns)
-    right = _uniform_run(columns[::-1])
+    left = uniform_run(columns)
+    right = uniform_run(columns[::-1])
     top, bottom = (v if v >= height * TRIM_MIN_SHARE else 0 for v in (top, bottom))
     left, right = (v if v >= width * TRIM_MIN_SHARE else 0 for v in (left, right))
     if not (top or bottom or left or right):
@@ -121,8 +121,12 @@ def trim_uniform_borders(image: Image.Image) -> Image.Image | None:
     return image.crop((left, top, width - right, height - bottom))
 
 
-def _uniform_run(lines: np.ndarray) -> int:
-    """How many leading lines (axis 0) lie within tolerance of the first line's mean colour."""
+def uniform_run(lines: np.ndarray) -> int:
+    """How many leading lines (axis 0) lie within tolerance of the first line's mean colour.
+
+    `lines` is an int16 array (lines, pixels, channels); pass a reversed or transposed view for
+    the other sides.
+    """
     reference = lines[0].mean(axis=0)
     deviation = np.abs(lines - reference).max(axis=(1, 2))
     outside = np.nonzero(deviation > TRIM_TOLERANCE)[0]

@@ -13,7 +13,7 @@ packet from its timestamp), and only sampled frames are converted to RGB and has
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -21,12 +21,15 @@ from typing import Any
 
 import av
 import av.error
+import numpy as np
 from av.filter import Graph
+from PIL import Image
 
 from redress.hashing.errors import ErrorCode, HashingError
 from redress.hashing.images import DEFAULT_MAX_PIXELS, MIN_SIDE, check_readable_file
 from redress.hashing.pdq import pdq_from_pixels
 from redress.hashing.signal_types import VpdqFrame
+from redress.hashing.variants import TRIM_MIN_SHARE, TRIM_SIDE, uniform_run
 
 #: Demuxers that open still images or text; a file they claim is not a video.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "txt", "ass", "srt", "webvtt", "lrc"})
@@ -35,12 +38,18 @@ _SCALER_FLAGS = "bicubic+accurate_rnd"
 
 @dataclass(slots=True)
 class VideoHash:
-    """The vPDQ frames of one video, with its duration and what was noticed while hashing."""
+    """The vPDQ frames of one video, with its duration and what was noticed while hashing.
+
+    `variants` holds extra views by name (see `hash_video_file`): `phase2/5` (the same rate,
+    sampled later within each period), `trimmed` (letterbox or pillarbox bars cut off), and
+    `trimmed+phase2/5`.
+    """
 
     frames: list[VpdqFrame]
     frame_rate: float
     duration: float
     warnings: list[str] = field(default_factory=list)
+    variants: dict[str, list[VpdqFrame]] = field(default_factory=dict)
 
 
 def probe_video(path: Path) -> bool:
@@ -73,9 +82,15 @@ def hash_video_file(
     seconds_per_hash: float = 1.0,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     threads: int = 0,
+    phases: int = 1,
+    trim_borders: bool = False,
 ) -> VideoHash:
     """vPDQ of a video file: one frame per `seconds_per_hash`, or every frame.
 
+    `phases` > 1 adds views sampled at the same rate but shifted by a fraction of the period, so
+    that a copy cut at a different moment still lines up with a bank hash (query side).
+    `trim_borders` adds a view with uniform bars removed; the bars are measured on the first
+    sampled frames (the narrowest found on each side, so dark scenes do not count as bars).
     `threads` is ffmpeg's decoding thread count (0: ffmpeg decides). Raises `HashingError` for
     files that are not videos, audio-only files, and videos too damaged to yield any frame.
     """
@@ -106,26 +121,31 @@ def hash_video_file(
         context.thread_count = threads
         context.thread_type = "AUTO"
         frame_mod = 1 if every_frame else max(1, int(seconds_per_hash * frame_rate))
+        count = 1 if frame_mod == 1 else max(1, min(phases, frame_mod))
+        offsets = {round(p * frame_mod / count) % frame_mod: p for p in range(count)}
+        views = _Views(frame_rate, count, trim_borders)
         converter = _RgbConverter(max_pixels)
-        frames: list[VpdqFrame] = []
         notes: list[str] = []
-        last_seen = 0
+        last_seen = -1
         try:
-            for number, frame in _sampled_frames(container, stream, frame_rate, frame_mod):
-                last_seen = max(last_seen, number)
-                if number % frame_mod or (frames and number <= frames[-1].frame_number):
+            for number, frame in _sampled_frames(container, stream, frame_rate, frame_mod, offsets):
+                if number <= last_seen:
                     continue
-                digest = pdq_from_pixels(converter.rgb(frame))
-                frames.append(VpdqFrame(number, digest.quality, digest.value, number / frame_rate))
+                last_seen = number
+                phase = offsets.get(number % frame_mod)
+                if phase is not None:
+                    views.add(number, phase, converter.rgb(frame))
         except (av.error.FFmpegError, ValueError) as exc:
-            if not frames:
+            if not views.any():
                 raise HashingError(
                     ErrorCode.CORRUPT, f"The video data is damaged ({_reason(exc)})."
                 ) from None
             notes.append(
-                f"The video is damaged after {frames[-1].timestamp:.1f} s; only the frames "
+                f"The video is damaged after {views.last_timestamp():.1f} s; only the frames "
                 "before that were hashed."
             )
+        views.finish()
+        frames = views.frames[(0, False)]
         if not frames:
             raise HashingError(
                 ErrorCode.CORRUPT,
@@ -138,11 +158,11 @@ def hash_video_file(
                 f"The video declares {duration:.1f} s but its frames stop at "
                 f"{decoded_until:.1f} s; it may be truncated. Only what is there was hashed."
             )
-        return VideoHash(frames, frame_rate, duration, notes)
+        return VideoHash(frames, frame_rate, duration, notes, views.named_variants())
 
 
 def _sampled_frames(
-    container: Any, stream: Any, frame_rate: float, frame_mod: int
+    container: Any, stream: Any, frame_rate: float, frame_mod: int, offsets: Container[int]
 ) -> Iterator[tuple[int, Any]]:
     """Decoded frames with their frame numbers.
 
@@ -167,11 +187,117 @@ def _sampled_frames(
         if start is None and packet.pts is not None:
             start = float(packet.pts)
         wanted = number_of(packet.pts)
-        context.skip_frame = "NONREF" if wanted is not None and wanted % frame_mod else "DEFAULT"
+        skip = wanted is not None and wanted % frame_mod not in offsets
+        context.skip_frame = "NONREF" if skip else "DEFAULT"
         for frame in packet.decode():
             number = number_of(frame.pts)
             yield (counted if number is None else number), frame
             counted += 1
+
+
+_TRIM_SAMPLE = 20
+
+
+class _Views:
+    """Collects the hashes of each view (phase x trimmed) as sampled frames arrive."""
+
+    def __init__(self, frame_rate: float, phases: int, trim: bool) -> None:
+        self.frame_rate = frame_rate
+        self.phases = phases
+        self.trim = trim
+        self.frames: dict[tuple[int, bool], list[VpdqFrame]] = {
+            (p, t): [] for p in range(phases) for t in ((False, True) if trim else (False,))
+        }
+        self._pending: list[tuple[int, int, np.ndarray]] = []
+        self._box: tuple[int, int, int, int] | None = None
+        self._measured = not trim
+
+    def _frame(self, number: int, pixels: np.ndarray) -> VpdqFrame:
+        digest = pdq_from_pixels(pixels)
+        return VpdqFrame(number, digest.quality, digest.value, number / self.frame_rate)
+
+    def add(self, number: int, phase: int, rgb: np.ndarray) -> None:
+        self.frames[(phase, False)].append(self._frame(number, rgb))
+        if not self.trim:
+            return
+        # Bars are measured and cut on a copy at most 1024 px long (bounded memory for the
+        # frames held back while measuring; PDQ does not notice the reduction).
+        if max(rgb.shape[:2]) > TRIM_SIDE:
+            small = Image.fromarray(rgb)
+            small.thumbnail((TRIM_SIDE, TRIM_SIDE), Image.Resampling.BICUBIC)
+            rgb = np.asarray(small)
+        if self._measured:
+            self._add_trimmed(number, phase, rgb)
+            return
+        self._pending.append((number, phase, rgb))
+        if len(self._pending) >= _TRIM_SAMPLE:
+            self.finish()
+
+    def finish(self) -> None:
+        """Measure the bars on the frames held back, and hash them trimmed."""
+        if self._measured:
+            return
+        self._measured = True
+        self._box = bar_box([rgb for _n, _p, rgb in self._pending])
+        for number, phase, rgb in self._pending:
+            self._add_trimmed(number, phase, rgb)
+        self._pending.clear()
+
+    def _add_trimmed(self, number: int, phase: int, rgb: np.ndarray) -> None:
+        if self._box is None:
+            return
+        top, bottom, left, right = self._box
+        height, width = rgb.shape[:2]
+        inner = np.ascontiguousarray(rgb[top : height - bottom, left : width - right])
+        self.frames[(phase, True)].append(self._frame(number, inner))
+
+    def any(self) -> bool:
+        return bool(self.frames[(0, False)])
+
+    def last_timestamp(self) -> float:
+        return max((f[-1].timestamp for f in self.frames.values() if f), default=0.0)
+
+    def named_variants(self) -> dict[str, list[VpdqFrame]]:
+        named = {}
+        for (phase, trimmed), frames in self.frames.items():
+            if (phase, trimmed) == (0, False) or not frames:
+                continue
+            parts = (["trimmed"] if trimmed else []) + (
+                [f"phase{phase}/{self.phases}"] if phase else []
+            )
+            named["+".join(parts)] = frames
+        return named
+
+
+def bar_box(frames: list[np.ndarray]) -> tuple[int, int, int, int] | None:
+    """Uniform bars (top, bottom, left, right) present in every one of `frames`, or None.
+
+    Each side's bar is the narrowest uniform run over the frames (see `variants`), ignored
+    below 1 % of the side; None when there are no bars or they would leave under 10 %.
+    """
+    if not frames:
+        return None
+    sides = []
+    for rgb in frames:
+        pixels = rgb.astype(np.int16)
+        columns = pixels.transpose(1, 0, 2)
+        sides.append(
+            (
+                uniform_run(pixels),
+                uniform_run(pixels[::-1]),
+                uniform_run(columns),
+                uniform_run(columns[::-1]),
+            )
+        )
+    height, width = frames[0].shape[:2]
+    top, bottom, left, right = (min(s[i] for s in sides) for i in range(4))
+    top, bottom = (v if v >= height * TRIM_MIN_SHARE else 0 for v in (top, bottom))
+    left, right = (v if v >= width * TRIM_MIN_SHARE else 0 for v in (left, right))
+    if not (top or bottom or left or right):
+        return None
+    if height - top - bottom < height * 0.1 or width - left - right < width * 0.1:
+        return None
+    return top, bottom, left, right
 
 
 class _RgbConverter:

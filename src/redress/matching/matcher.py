@@ -71,8 +71,9 @@ class HashListMatcher:
             if signal.type in self._exact:
                 listed, index = self._exact[signal.type]
                 matches.extend(Match(listed[i], signal.type, 0) for i in index.search(signal.value))
-            elif signal.type == "vpdq":
-                matches.extend(self._match_vpdq(signal))
+        videos = [s for s in signals if s.type == "vpdq"]
+        if videos and self._vpdq:
+            matches.extend(self._match_vpdq(videos))
         return matches
 
     def _match_pdq(self, signals: Sequence[SignalRecord]) -> list[Match]:
@@ -89,22 +90,32 @@ class HashListMatcher:
             for i, (distance, variant) in ordered
         ]
 
-    def _match_vpdq(self, signal: SignalRecord) -> list[Match]:
+    def _match_vpdq(self, signals: Sequence[SignalRecord]) -> list[Match]:
+        """Each listed video once, at the best of the query's views (phases, trimmed bars)."""
         vpdq = VpdqSignal()
-        query = vpdq.parse(signal.value)
+        views = [(signal.variant, vpdq.parse(signal.value)) for signal in signals]
         found = []
         for entry, frames in self._vpdq:
-            result = vpdq.compare(query, frames, frame_threshold=self.pdq_threshold)
-            if min(result.query_match_percent, result.target_match_percent) >= (
-                self.vpdq_match_percent
-            ):
+            best: tuple[float, str | None, float, float] | None = None
+            for variant, query in views:
+                result = vpdq.compare(query, frames, frame_threshold=self.pdq_threshold)
+                score = min(result.query_match_percent, result.target_match_percent)
+                if score >= self.vpdq_match_percent and (best is None or score > best[0]):
+                    best = (
+                        score,
+                        variant,
+                        result.query_match_percent,
+                        result.target_match_percent,
+                    )
+            if best is not None:
                 found.append(
                     Match(
                         entry,
                         "vpdq",
                         None,
-                        query_match_percent=round(result.query_match_percent, 1),
-                        matched_match_percent=round(result.target_match_percent, 1),
+                        query_variant=best[1],
+                        query_match_percent=round(best[2], 1),
+                        matched_match_percent=round(best[3], 1),
                     )
                 )
         return found
