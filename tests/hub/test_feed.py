@@ -103,3 +103,11 @@ def test_concurrent_writes_never_make_a_reader_skip_or_repeat(hub: RunningHub) -
     everything = [e["seq"] for e in hub.whole_feed(key)]
     assert len(everything) == writers * cases_each
     assert seen == everything  # nothing skipped, nothing repeated, in order
+
+
+def test_variant_hashes_travel_through_the_feed_marked(hub: RunningHub) -> None:
+    key = hub.participant("Example")
+    hub.create_case([pdq(PDQ_A), {**pdq(PDQ_B), "variant": "crop050"}])
+    entries = hub.feed(key)["entries"]
+    assert [(e["value"], e["variant"]) for e in entries] == [(PDQ_A, None), (PDQ_B, "crop050")]
+    assert entries[0]["item"] == entries[1]["item"]

@@ -122,12 +122,12 @@ def add_item(
     )
     session.add(item)
     session.flush()
-    rows: list[Signal] = []
+    rows: list[tuple[Signal, str | None]] = []
     for valid in signals:
         signal = intern_signal(session, valid.type, valid.value)
-        if any(row.id == signal.id for row in rows):
+        if any(row.id == signal.id for row, _ in rows):
             continue
-        rows.append(signal)
+        rows.append((signal, valid.variant))
         session.add(
             ItemSignal(
                 item_id=item.id, signal_id=signal.id, quality=valid.quality, variant=valid.variant
@@ -135,8 +135,10 @@ def add_item(
         )
     session.flush()
     record_event(session, actor=actor, action="item.added", subject=f"item:{item.id}")
-    for signal in rows:
-        refresh_signal(session, signal, item.ref, reason="added", announce_holder=True)
+    for signal, variant in rows:
+        refresh_signal(
+            session, signal, item.ref, reason="added", announce_holder=True, variant=variant
+        )
     return item
 
 
@@ -172,12 +174,16 @@ def refresh_signal(
     *,
     reason: str,
     announce_holder: bool = False,
+    variant: str | None = None,
 ) -> None:
-    """Bring `signal.status` in line with its holders and quarantine, appending feed entries."""
+    """Bring `signal.status` in line with its holders and quarantine, appending feed entries.
+
+    `variant` marks an added signal derived from the item's original (see docs/variants.md).
+    """
     should_be_active = signal.quarantined_at is None and active_holders(session, signal) > 0
     if should_be_active and (signal.status != "active" or announce_holder):
         signal.status = "active"
-        append_entry(session, "add", reason, signal, item_ref)
+        append_entry(session, "add", reason, signal, item_ref, variant)
     elif not should_be_active and signal.status == "active":
         signal.status = "quarantined" if signal.quarantined_at is not None else "withdrawn"
         append_entry(session, "remove", reason, signal, item_ref)
@@ -188,14 +194,28 @@ def touch(signal: Signal) -> None:
     signal.modified_at = int(time.time())
 
 
-def append_entry(session: Session, op: str, reason: str, signal: Signal, item_ref: str) -> None:
+def append_entry(
+    session: Session,
+    op: str,
+    reason: str,
+    signal: Signal,
+    item_ref: str,
+    variant: str | None = None,
+) -> None:
     """Append a feed entry, holding the feed lock until this transaction commits."""
     if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCK_FLAG):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
         session.info[_LOCK_FLAG] = True  # sessions live for one unit of work
     touch(signal)
     session.add(
-        FeedEntry(op=op, reason=reason, signal_id=signal.id, item_ref=item_ref, created_at=now())
+        FeedEntry(
+            op=op,
+            reason=reason,
+            signal_id=signal.id,
+            item_ref=item_ref,
+            variant=variant,
+            created_at=now(),
+        )
     )
     session.flush()
 

@@ -104,6 +104,7 @@ class FeedEntry(Base):
     reason: Mapped[str] = mapped_column(String(16))
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
     item_ref: Mapped[str] = mapped_column(String(40))
+    variant: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     signal: Mapped[Signal] = relationship()

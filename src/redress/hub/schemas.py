@@ -110,6 +110,7 @@ class FeedSignal(BaseModel):
     item: str
     type: str
     value: str
+    variant: str | None = None
 
 
 class FeedPage(BaseModel):

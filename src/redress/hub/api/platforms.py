@@ -69,6 +69,7 @@ def feed(
                 item=row.item_ref,
                 type=row.signal.type,
                 value=row.signal.value,
+                variant=row.variant,
             )
             for row in rows
         ]
