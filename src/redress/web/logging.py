@@ -11,9 +11,18 @@ from pythonjsonlogger.json import JsonFormatter
 LOGGER = logging.getLogger("redress")
 
 
+class _DropTerminalColours(logging.Filter):
+    """uvicorn attaches an ANSI-coloured copy of its messages; JSON logs do not want it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stderr for the `redress` and `uvicorn` loggers."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_DropTerminalColours())
     handler.setFormatter(
         JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=True)
     )
