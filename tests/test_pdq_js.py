@@ -1,0 +1,64 @@
+"""pdq.js (the in-browser PDQ) against Meta's reference code, under Node's test runner, on the
+pixel arrays of the reference photos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from redress.hashing import load_image, pdq_from_pixels
+from tests.conftest import REPO, textured_image
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed (apt-get install nodejs)")
+def test_pdq_js_agrees_with_pdqhash(reference: Path, tmp_path: Path) -> None:
+    photos = sorted(reference.glob("pdq/bridge-mods/*.jpg")) + sorted(
+        reference.glob("pdq/reg-test-input/**/*.jpg")
+    )
+    cases = []
+    for index, photo in enumerate(photos):
+        pixels = load_image(photo).pixels
+        cases.append((photo.name, pixels))
+    # Odd sizes and full-resolution arrays too, where the box filter windows are largest.
+    import numpy as np
+
+    cases.append(("generated-301x203", np.asarray(textured_image(301, 203, seed=1))))
+    cases.append(
+        (
+            "bridge-full",
+            load_image(reference / "pdq/bridge-mods/aaa-orig.jpg", reduce_to=None).pixels,
+        )
+    )
+    expected = []
+    for index, (name, pixels) in enumerate(cases):
+        file = f"{index:03d}.rgb"
+        (tmp_path / file).write_bytes(pixels.tobytes())
+        digest = pdq_from_pixels(pixels)
+        expected.append(
+            {
+                "name": name,
+                "file": file,
+                "width": int(pixels.shape[1]),
+                "height": int(pixels.shape[0]),
+                "hash": digest.value,
+                "quality": digest.quality,
+            }
+        )
+    (tmp_path / "expected.json").write_text(json.dumps(expected))
+    run = subprocess.run(
+        [NODE, "--test", str(REPO / "tests" / "js" / "pdq.test.mjs")],
+        capture_output=True,
+        text=True,
+        env={"PDQ_FIXTURES": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "# fail 0" in run.stdout
+    assert "# pass 3" in run.stdout
