@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from redress.hashing import load_image, pdq_from_pixels
@@ -21,13 +22,8 @@ def test_pdq_js_agrees_with_pdqhash(reference: Path, tmp_path: Path) -> None:
     photos = sorted(reference.glob("pdq/bridge-mods/*.jpg")) + sorted(
         reference.glob("pdq/reg-test-input/**/*.jpg")
     )
-    cases = []
-    for index, photo in enumerate(photos):
-        pixels = load_image(photo).pixels
-        cases.append((photo.name, pixels))
+    cases = [(photo.name, load_image(photo).pixels) for photo in photos]
     # Odd sizes and full-resolution arrays too, where the box filter windows are largest.
-    import numpy as np
-
     cases.append(("generated-301x203", np.asarray(textured_image(301, 203, seed=1))))
     cases.append(
         (
