@@ -100,6 +100,16 @@ def _free_port() -> int:
 
 def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
     env = {"REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PATH": "/usr/bin:/bin"}
+    refused = subprocess.run(
+        [sys.executable, "-m", "redress", "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "Run 'redress db upgrade' first" in refused.stderr
     subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
     port = _free_port()
     process = subprocess.Popen(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from redress.config import get_settings
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.db.migrate import upgrade
+from redress.db.migrate import current_and_head, upgrade
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import get_signal_type
 from redress.hub import participants
@@ -65,6 +65,20 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        current, head = current_and_head(engine)
+    except Exception as exc:
+        err.print(f"error: cannot reach the database {_describe(settings.database_url)}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if current != head:
+        err.print(
+            f"error: the database {_describe(settings.database_url)} is at schema "
+            f"{current or 'none'}, this version needs {head}. Run 'redress db upgrade' first."
+        )
+        raise typer.Exit(1)
     err.print(f"Redress hub on http://{host}:{port} (database: {_describe(settings.database_url)})")
     uvicorn.run(
         "redress.web.app:create_app_from_env",

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from redress.db.migrate import alembic_config
+from redress.db.migrate import current_and_head
 from redress.hub.errors import HubError
 from redress.web.context import HubContext, hub
 
@@ -27,12 +25,10 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(context: Hub) -> dict[str, str]:
     """The database answers and its schema is at the latest migration."""
-    url = context.engine.url.render_as_string(hide_password=False)
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     try:
         with context.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            current = MigrationContext.configure(connection).get_current_revision()
+        current, head = current_and_head(context.engine)
     except Exception:
         raise HubError(503, "database_unavailable", "The database does not answer.") from None
     if current != head:
