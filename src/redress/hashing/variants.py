@@ -107,18 +107,37 @@ def trim_uniform_borders(image: Image.Image) -> Image.Image | None:
     """
     pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
     height, width = pixels.shape[:2]
-    top = uniform_run(pixels)
-    bottom = uniform_run(pixels[::-1])
+    box = border_box(border_runs(pixels), height, width)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return image.crop((left, top, width - right, height - bottom))
+
+
+def border_runs(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """Uniform runs (top, bottom, left, right) of an int16 RGB array, in lines."""
     columns = pixels.transpose(1, 0, 2)
-    left = uniform_run(columns)
-    right = uniform_run(columns[::-1])
+    return (
+        uniform_run(pixels),
+        uniform_run(pixels[::-1]),
+        uniform_run(columns),
+        uniform_run(columns[::-1]),
+    )
+
+
+def border_box(
+    runs: tuple[int, int, int, int], height: int, width: int
+) -> tuple[int, int, int, int] | None:
+    """The borders to cut (top, bottom, left, right): runs under 1 % of the side dropped; None
+    when nothing is left to cut or less than 10 % of a side would remain."""
+    top, bottom, left, right = runs
     top, bottom = (v if v >= height * TRIM_MIN_SHARE else 0 for v in (top, bottom))
     left, right = (v if v >= width * TRIM_MIN_SHARE else 0 for v in (left, right))
     if not (top or bottom or left or right):
         return None
     if height - top - bottom < height * 0.1 or width - left - right < width * 0.1:
         return None
-    return image.crop((left, top, width - right, height - bottom))
+    return top, bottom, left, right
 
 
 def uniform_run(lines: np.ndarray) -> int:

@@ -28,7 +28,7 @@ from redress.hashing.errors import ErrorCode, HashingError
 from redress.hashing.images import DEFAULT_MAX_PIXELS, MIN_SIDE, check_readable_file
 from redress.hashing.pdq import pdq_from_pixels
 from redress.hashing.signal_types import VpdqFrame
-from redress.hashing.variants import TRIM_MIN_SHARE, uniform_run
+from redress.hashing.variants import border_box, border_runs
 
 #: Demuxers that open still images or text; a file they claim is not a video.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "txt", "ass", "srt", "webvtt", "lrc"})
@@ -292,27 +292,15 @@ def bar_box(frames: list[np.ndarray]) -> tuple[int, int, int, int] | None:
     """
     if not frames:
         return None
-    sides = []
-    for rgb in frames:
-        pixels = rgb.astype(np.int16)
-        columns = pixels.transpose(1, 0, 2)
-        sides.append(
-            (
-                uniform_run(pixels),
-                uniform_run(pixels[::-1]),
-                uniform_run(columns),
-                uniform_run(columns[::-1]),
-            )
-        )
+    sides = [border_runs(rgb.astype(np.int16)) for rgb in frames]
+    narrowest = (
+        min(s[0] for s in sides),
+        min(s[1] for s in sides),
+        min(s[2] for s in sides),
+        min(s[3] for s in sides),
+    )
     height, width = frames[0].shape[:2]
-    top, bottom, left, right = (min(s[i] for s in sides) for i in range(4))
-    top, bottom = (v if v >= height * TRIM_MIN_SHARE else 0 for v in (top, bottom))
-    left, right = (v if v >= width * TRIM_MIN_SHARE else 0 for v in (left, right))
-    if not (top or bottom or left or right):
-        return None
-    if height - top - bottom < height * 0.1 or width - left - right < width * 0.1:
-        return None
-    return top, bottom, left, right
+    return border_box(narrowest, height, width)
 
 
 class _RgbConverter:
