@@ -14,10 +14,15 @@ from PIL import Image, UnidentifiedImageError
 
 from redress.hashing.digests import DIGEST_TYPES, file_digests
 from redress.hashing.errors import ErrorCode, HashingError
-from redress.hashing.images import DEFAULT_MAX_PIXELS, check_readable_file
-from redress.hashing.pdq import PdqHash, hash_image_file, low_quality_warning
+from redress.hashing.images import DEFAULT_MAX_PIXELS, check_readable_file, load_image
+from redress.hashing.pdq import (
+    PdqHash,
+    low_quality_warning,
+    pdq_dihedral_from_pixels,
+    pdq_from_pixels,
+)
 from redress.hashing.signal_types import SIGNAL_TYPES, VpdqSignal
-from redress.hashing.variants import bank_variants_of_file, query_variants_of_file
+from redress.hashing.variants import bank_variants, canonical_image, query_variants_of_file
 from redress.hashing.video import hash_video_file, probe_video
 
 
@@ -218,18 +223,21 @@ def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
 
 
 def _pdq_hashes(path: Path, opts: HashOptions) -> tuple[list[PdqHash], list[str]]:
-    """PDQ hashes as the options ask: plain, dihedral, bank variants, or query variants."""
+    """PDQ hashes as the options ask: plain, dihedral, bank variants, or query variants.
+
+    The image is decoded once; every hash comes from the same canonical pixels.
+    """
+    loaded = load_image(path, max_pixels=opts.max_pixels, fast=opts.fast)
+    canonical = canonical_image(loaded.pixels)
     if opts.query_variants:
-        hashes, notes = query_variants_of_file(path, fast=opts.fast, max_pixels=opts.max_pixels)
+        hashes = query_variants_of_file(path, canonical, fast=opts.fast, max_pixels=opts.max_pixels)
+    elif opts.dihedral:
+        hashes = pdq_dihedral_from_pixels(loaded.pixels)
     else:
-        image = hash_image_file(
-            path, dihedral=opts.dihedral, fast=opts.fast, max_pixels=opts.max_pixels
-        )
-        hashes, notes = list(image.hashes), list(image.warnings)
-        if opts.variants:
-            extra, _ = bank_variants_of_file(path, fast=opts.fast, max_pixels=opts.max_pixels)
-            hashes.extend(extra[1:])  # extra[0] is the original, already first
-        return hashes, notes
+        hashes = [pdq_from_pixels(loaded.pixels)]
+    if opts.variants and not opts.query_variants:
+        hashes.extend(bank_variants(canonical)[1:])  # [0] is the original, already first
+    notes = list(loaded.warnings)
     if not hashes[0].trusted:
         notes.append(low_quality_warning(hashes[0].quality))
     return hashes, notes

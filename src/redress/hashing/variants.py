@@ -170,22 +170,17 @@ def query_variants(canonical: Image.Image, trim_source: Image.Image | None) -> l
     return hashes
 
 
-def bank_variants_of_file(
-    path: Path, *, fast: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[list[PdqHash], list[str]]:
-    """Bank hashes of an image file (original first) and the loading warnings."""
-    loaded = load_image(path, max_pixels=max_pixels, fast=fast)
-    return bank_variants(canonical_image(loaded.pixels)), loaded.warnings
-
-
 def query_variants_of_file(
-    path: Path, *, fast: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[list[PdqHash], list[str]]:
-    """Query hashes of an image file and the loading warnings."""
-    loaded = load_image(path, max_pixels=max_pixels, fast=fast)
-    canonical = canonical_image(loaded.pixels)
+    path: Path,
+    canonical: Image.Image,
+    *,
+    fast: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> list[PdqHash]:
+    """Query hashes of an image file whose canonical image is already decoded; the file is
+    decoded again (at up to 1024 px) only when the canonical image shows uniform borders."""
     larger = None
-    if trim_uniform_borders(canonical) is not None:  # decode again only when there are borders
+    if trim_uniform_borders(canonical) is not None:
         bigger = load_image(path, max_pixels=max_pixels, fast=fast, reduce_to=TRIM_SIDE)
         larger = canonical_image(bigger.pixels)
-    return query_variants(canonical, larger), loaded.warnings
+    return query_variants(canonical, larger)
