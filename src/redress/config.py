@@ -7,7 +7,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redress.hashing.images import DEFAULT_MAX_PIXELS
 
-DEFAULT_STATEMENT = (
+
+
+def _translatable(text: str) -> str:
+    """Marks a string for the portal's catalogues (extracted by Babel; translated when shown)."""
+    return text
+
+
+DEFAULT_STATEMENT = _translatable(
     "The images I am submitting show me, and they were shared, or someone threatened to share "
     "them, without my consent. I am 18 or older, and I was 18 or older when they were taken."
 )
@@ -49,6 +56,25 @@ class Settings(BaseSettings):
         default=False, description="Take the client address from X-Forwarded-For (behind a proxy)."
     )
     log_level: str = Field(default="INFO")
+    portal_name: str = Field(
+        default="Redress", min_length=1, max_length=60, description="Shown in the portal."
+    )
+    quick_exit_url: str = Field(
+        default="https://www.bbc.co.uk/weather",
+        pattern=r"^https?://",
+        description="The neutral page the portal's quick-exit button (and Esc) goes to.",
+    )
+    helplines_file: str | None = Field(
+        default=None,
+        description="A TOML file of helplines for the portal's support page (format in "
+        "docs/helplines.md); unset: the built-in list.",
+    )
+    portal_session_minutes: int = Field(
+        default=20, ge=1, le=240, description="How long a case sign-in on the portal lasts."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark portal cookies Secure (set it when served over HTTPS)."
+    )
 
 
 def get_settings() -> Settings:

@@ -27,10 +27,13 @@ class SecretBox:
         self._key = key
 
     def _aead(self, context: str) -> AESGCM:
-        derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=context.encode()).derive(
+        return AESGCM(self.derive(context))
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for `purpose` (e.g. signing portal cookies), independent of the others."""
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose.encode()).derive(
             self._key
         )
-        return AESGCM(derived)
 
     def seal(self, plaintext: str, context: str) -> bytes:
         """Nonce and ciphertext of `plaintext`, bound to `context`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,10 +24,11 @@ from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
 from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
-from redress.web import ops
+from redress.web import ops, portal
 from redress.web.context import HubContext, new_limiter
 from redress.web.logging import LOGGER, configure_logging
 
+STATIC = Path(__file__).parent / "static"
 REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram("redress_http_request_seconds", "HTTP request latency", ["route"])
 
@@ -106,8 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "never reach this service: only hashes do.",
     )
     app.state.hub = context
-    for router in (cases.router, platforms.router, stopncii.router, ops.router):
+    for router in (cases.router, platforms.router, stopncii.router, ops.router, portal.router):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_docs(app)
     _install_error_handlers(app)
     _install_observability(app)

@@ -1,0 +1,662 @@
+"""The survivor portal: pages served by the hub, in the survivor's language.
+
+Images and videos are hashed in the browser (static/js); these routes only ever receive hashes.
+Every form carries a CSRF token (double-submit: a SameSite=Strict cookie and a form field that
+must match), every page is `no-store` under a strict Content-Security-Policy, and the case
+sign-in is a signed, short-lived, HttpOnly cookie that holds the case's internal id only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import OperationalError
+
+from redress.hub import cases
+from redress.hub.bank import validate_items
+from redress.hub.errors import HubError
+from redress.hub.schemas import CaseStatus, ItemIn, ItemStatus
+from redress.web import i18n
+from redress.web.context import HubContext, client_address, hub
+from redress.web.helplines import load_helplines
+from redress.web.i18n import gettext as _
+from redress.web.i18n import lazy as _l
+from redress.web.i18n import ngettext
+
+TEMPLATES = Path(__file__).parent / "templates"
+CSRF_COOKIE = "redress_csrf"
+SESSION_COOKIE = "redress_case"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "media-src blob:; worker-src 'self'; connect-src 'self'; font-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "X-Frame-Options": "DENY",
+}
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+)
+_environment.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+_environment.policies["ext.i18n.trimmed"] = True
+templates = Jinja2Templates(env=_environment)
+
+router = APIRouter(include_in_schema=False)
+Hub = Annotated[HubContext, Depends(hub)]
+
+#: Strings the browser code shows, translated on the server and handed over as JSON.
+JS_MESSAGES: dict[str, str] = {
+    "reading": _l("Reading the file…"),
+    "hashing": _l("Making the hashes…"),
+    "hashingVideo": _l("Making the hashes: second %(done)s of %(total)s…"),
+    "hashed": _l("Ready: %(count)s hashes made on this device."),
+    "remove": _l("Remove"),
+    "removeNamed": _l("Remove %(name)s"),
+    "video": _l("Video"),
+    "image": _l("Image"),
+    "cannotDecode": _l(
+        "This browser cannot open this file, so it cannot make its hashes. If it is an iPhone "
+        "photo (HEIC), open it and share or save it as JPEG (“Most Compatible” in the camera "
+        "settings), or try another browser such as Safari, then choose the JPEG copy here."
+    ),
+    "notMedia": _l("This is not a picture or a video. Choose image or video files only."),
+    "tooFlat": _l(
+        "This picture is too plain (for example mostly one colour) to be recognised reliably, so "
+        "it cannot be added. If you have another copy of it, try that one."
+    ),
+    "tooSmall": _l("This picture is too small to be recognised. Try a larger copy."),
+    "videoNoFrames": _l(
+        "This browser could not read the pictures in this video, so only its exact fingerprint "
+        "(which finds identical copies) will be sent."
+    ),
+    "failed": _l("Something went wrong while reading this file. Try it again or choose another."),
+    "summary": _l("%(files)s files ready, %(hashes)s hashes in all."),
+    "nothingReady": _l("Choose at least one picture or video that can be hashed."),
+    "busy": _l("Please wait until every file is ready."),
+    "copied": _l("Copied."),
+    "copyFailed": _l("Copying did not work here; select the text and copy it yourself."),
+    "fileHeader": _l("Your case number and PIN"),
+    "fileWarning": _l(
+        "Keep this safe. Anyone with both can see and withdraw your case. They cannot be "
+        "recovered if lost."
+    ),
+    "caseNumber": _l("Case number"),
+    "pin": _l("PIN"),
+    "statusPage": _l("Check your case at"),
+    "dropHere": _l("Drop the files to add them."),
+}
+
+#: Friendly words for the hub's error codes (the API's English `detail` is for developers).
+ERROR_MESSAGES: dict[str, str] = {
+    "wrong_case_or_pin": _l(
+        "The case number or the PIN is not right. Check both and try again. After several wrong "
+        "tries, the case is locked for a while to protect it."
+    ),
+    "locked": _l(
+        "There have been too many wrong tries, so the case is locked for now to protect it. "
+        "Please try again in about %(minutes)s minutes."
+    ),
+    "rate_limited": _l(
+        "There have been a lot of requests from your connection. Please wait a few minutes and "
+        "try again."
+    ),
+    "statement_changed": _l(
+        "The statement was updated while you were on the page. Please read the new statement "
+        "below and confirm it again. You will need to choose your files again."
+    ),
+    "case_withdrawn": _l("This case was withdrawn, so nothing can be added to it."),
+    "invalid_signal": _l(
+        "Something in the hashes was not right, so nothing was sent. Please choose the files again."
+    ),
+    "low_quality": _l(
+        "One of the pictures is too plain to be recognised reliably. Remove it and try again."
+    ),
+    "too_many_items": _l("That is too many files at once. Please send at most 200 at a time."),
+    "unknown_item": _l("That item is not part of this case."),
+    "invalid_email": _l("That does not look like an email address. Please check it."),
+    "csrf": _l(
+        "This form had expired, so nothing was changed. The page has been reloaded; please "
+        "try again."
+    ),
+    "signed_out": _l("For your safety you were signed out. Enter your case number and PIN again."),
+    "busy": _l("The service is busy right now. Please try again in a minute."),
+    "bad_payload": _l(
+        "The hashes did not arrive complete, so nothing was sent. Please choose the files again."
+    ),
+    "already_created": _l(
+        "This submission was already received, and its PIN can no longer be shown. If you lost "
+        "the PIN, submit your files again to get a new case."
+    ),
+    "idempotency_conflict": _l(
+        "This page was already used for a different submission. Please start again."
+    ),
+}
+
+NOTICES: dict[str, str] = {
+    "withdrawn_item": _l("The item was withdrawn. Platforms are being told to stop matching it."),
+    "withdrawn_case": _l(
+        "Your case was withdrawn. Platforms are being told to stop matching its hashes."
+    ),
+    "added": _l("Your new files were added to the case."),
+    "contact_set": _l("We will email you when something changes."),
+    "contact_removed": _l("Your email address was deleted. We will not email you."),
+    "signed_out": _l("You are signed out."),
+}
+
+
+class Payload(BaseModel):
+    """What the browser's hashing sends: items of hashes, never images."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ItemIn] = Field(min_length=1)
+
+
+class PortalError(Exception):
+    """A refusal to show on the page: an error code and the values its message needs."""
+
+    def __init__(self, code: str, **values: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+
+def error_message(code: str, **values: Any) -> str:
+    """The translated, plain-language message for an error code."""
+    template = ERROR_MESSAGES.get(code, ERROR_MESSAGES["busy"])
+    return _(template) % values if values else _(template).replace("%%", "%")
+
+
+def _language(request: Request) -> i18n.Language:
+    chosen = i18n.negotiate(
+        request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
+    i18n.activate(chosen.code)
+    return chosen
+
+
+def _csrf_token(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE)
+    if token and 20 <= len(token) <= 64:
+        return token
+    token = request.state.__dict__.get("new_csrf")
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def render(
+    request: Request,
+    template: str,
+    context: HubContext,
+    status: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """A portal page in the negotiated language, with the CSRF cookie and strict headers."""
+    language = _language(request)
+    token = _csrf_token(request)
+    page_values = {
+        "request": request,
+        "lang": language,
+        "languages": i18n.LANGUAGES,
+        "csrf": token,
+        "portal_name": context.settings.portal_name,
+        "quick_exit_url": context.settings.quick_exit_url,
+        "path": request.url.path,
+        **values,
+    }
+    response = templates.TemplateResponse(request, template, page_values, status_code=status)
+    for name, value in PAGE_HEADERS.items():
+        response.headers[name] = value
+    if request.cookies.get(CSRF_COOKIE) != token:
+        _set_cookie(response, context, CSRF_COOKIE, token, max_age=None)
+    return response
+
+
+def _set_cookie(
+    response: Response, context: HubContext, name: str, value: str, *, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=context.settings.secure_cookies,
+        path="/",
+    )
+
+
+def _check_csrf(request: Request, submitted: str) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), submitted.encode()):
+        raise PortalError("csrf")
+
+
+def _serializer(context: HubContext) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(context.box.derive("portal-session"), salt="case")
+
+
+def _signed_in_case(request: Request, context: HubContext) -> int | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        data = _serializer(context).loads(
+            token, max_age=context.settings.portal_session_minutes * 60
+        )
+    except (BadSignature, SignatureExpired):
+        return None
+    case_id = data.get("c") if isinstance(data, dict) else None
+    return case_id if isinstance(case_id, int) else None
+
+
+def _redirect(url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _statement(context: HubContext) -> dict[str, str]:
+    """The statement in the reader's language when it is the shipped wording, else as set."""
+    text = context.settings.statement_text
+    return {"version": context.settings.statement_version, "text": _(text)}
+
+
+def _js_data(context: HubContext, **extra: Any) -> str:
+    messages = {key: _(value) for key, value in JS_MESSAGES.items()}
+    return json.dumps({"messages": messages, **extra}, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _parse_payload(raw: str) -> list[ItemIn]:
+    try:
+        payload = Payload.model_validate_json(raw)
+    except ValidationError:
+        raise PortalError("bad_payload") from None
+    return payload.items
+
+
+def _hub_error(exc: HubError) -> PortalError:
+    if exc.code == "locked":
+        digits = "".join(ch for ch in exc.detail if ch.isdigit())
+        return PortalError("locked", minutes=digits or "15")
+    code = exc.code if exc.code in ERROR_MESSAGES else "busy"
+    return PortalError(code)
+
+
+def describe_item(item: ItemStatus) -> list[str]:
+    """An item's outcome in words, one sentence per fact."""
+    if item.status == "withdrawn":
+        return [_("Withdrawn. Platforms were told to stop matching it.")]
+    if item.disputed:
+        return [
+            _(
+                "Paused: platforms reported that this hash matches pictures that are not yours, "
+                "so our staff are checking it."
+            )
+        ]
+    if item.platforms_matched == 0:
+        return [_("No platform has reported a match so far.")]
+    n = item.platforms_matched
+    words = [ngettext("Matched on %(n)s platform.", "Matched on %(n)s platforms.", n) % {"n": n}]
+    if item.platforms_removed:
+        k = item.platforms_removed
+        words.append(ngettext("Removed on %(n)s.", "Removed on %(n)s.", k) % {"n": k})
+    if item.platforms_reviewing:
+        k = item.platforms_reviewing
+        words.append(ngettext("Under review on %(n)s.", "Under review on %(n)s.", k) % {"n": k})
+    if item.platforms_not_confirmed:
+        k = item.platforms_not_confirmed
+        words.append(
+            ngettext(
+                "Not removed on %(n)s: its moderators found it was not your image.",
+                "Not removed on %(n)s: their moderators found it was not your image.",
+                k,
+            )
+            % {"n": k}
+        )
+    return words
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request, context: Hub) -> HTMLResponse:
+    """What the service does and does not do, who it is for, and where to start."""
+    return render(request, "index.html", context)
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_page(request: Request, context: Hub) -> HTMLResponse:
+    """Choose files, hash them here, review, accept the statement, send the hashes."""
+    return _submit_form(request, context)
+
+
+def _submit_form(
+    request: Request, context: HubContext, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "submit.html",
+        context,
+        status=status,
+        statement=_statement(context),
+        js_data=_js_data(context),
+        idempotency_key=secrets.token_urlsafe(24),
+        error=error,
+        mode="create",
+    )
+
+
+@router.post("/submit", response_class=HTMLResponse)
+def submit(
+    request: Request,
+    context: Hub,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    payload: Annotated[str, Form(max_length=1_900_000)] = "",
+    statement_version: Annotated[str, Form(max_length=64)] = "",
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=128)] = "unset-key",
+    agree: Annotated[str, Form(max_length=8)] = "",
+) -> HTMLResponse:
+    """Create the case from the hashes and show the case number and PIN, once."""
+    _language(request)
+    try:
+        _check_csrf(request, csrf)
+        if agree != "yes":
+            raise PortalError("bad_payload")
+        items = _parse_payload(payload)
+        context.rate_limit("create", context.settings.case_creation_rate, client_address(request))
+        valid = validate_items(items, context.settings.max_items_per_request)
+        with context.transaction() as session:
+            created = cases.create_case(
+                session,
+                settings=context.settings,
+                box=context.box,
+                statement_version=statement_version,
+                items=valid,
+                idempotency_key=idempotency_key,
+            )
+    except HubError as exc:
+        return _submit_form(request, context, error=_message(_hub_error(exc)), status=exc.status)
+    except PortalError as exc:
+        return _submit_form(request, context, error=_message(exc), status=_status_of(exc))
+    except OperationalError:
+        return _submit_form(request, context, error=error_message("busy"), status=503)
+    status_url = str(request.url_for("status_login"))
+    return render(
+        request,
+        "credentials.html",
+        context,
+        case_number=created.case_number,
+        pin=created.pin,
+        items=len(valid),
+        js_data=_js_data(
+            context,
+            credentials={
+                "caseNumber": created.case_number,
+                "pin": created.pin,
+                "statusUrl": status_url,
+            },
+        ),
+    )
+
+
+def _message(exc: PortalError) -> str:
+    return error_message(exc.code, **exc.values)
+
+
+def _status_of(exc: PortalError) -> int:
+    return {"csrf": 403, "bad_payload": 422, "locked": 429, "rate_limited": 429}.get(exc.code, 400)
+
+
+@router.get("/status", response_class=HTMLResponse, name="status_login")
+def status_login(request: Request, context: Hub, notice: str | None = None) -> HTMLResponse:
+    """Sign in to a case with its number and PIN."""
+    if _signed_in_case(request, context) is not None and notice is None:
+        return _redirect(str(request.url_for("status_page")))  # type: ignore[return-value]
+    shown = _(NOTICES[notice]) if notice in NOTICES else None
+    return render(request, "status_login.html", context, notice=shown)
+
+
+@router.post("/status", response_class=HTMLResponse)
+def status_sign_in(
+    request: Request,
+    context: Hub,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    case_number: Annotated[str, Form(max_length=40)] = "",
+    pin: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Check the number and PIN (rate-limited, lock-out), then keep the sign-in in a cookie."""
+    _language(request)
+    client = client_address(request)
+    try:
+        _check_csrf(request, csrf)
+        context.rate_limit("status", context.settings.status_rate, client)
+        case_id = cases.verify_case(
+            context.transaction,
+            settings=context.settings,
+            case_number=case_number,
+            pin=pin.strip(),
+            client=client,
+        )
+    except (HubError, PortalError) as exc:
+        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
+        return render(
+            request,
+            "status_login.html",
+            context,
+            status=_status_of(problem) if problem.code != "wrong_case_or_pin" else 401,
+            error=_message(problem),
+            case_number=case_number[:40],
+        )
+    except OperationalError:
+        busy = error_message("busy")
+        return render(request, "status_login.html", context, status=503, error=busy)
+    response = _redirect(str(request.url_for("status_page")))
+    token = _serializer(context).dumps({"c": case_id})
+    _set_cookie(
+        response,
+        context,
+        SESSION_COOKIE,
+        token,
+        max_age=context.settings.portal_session_minutes * 60,
+    )
+    return response
+
+
+def _load_status(context: HubContext, case_id: int) -> CaseStatus:
+    with context.transaction() as session:
+        return cases.case_status(session, cases.load_case(session, case_id))
+
+
+@router.get("/status/case", response_class=HTMLResponse, name="status_page")
+def status_page(request: Request, context: Hub, notice: str | None = None) -> Response:
+    """Each item's outcome in words, and what the survivor can do next."""
+    case_id = _signed_in_case(request, context)
+    if case_id is None:
+        return _expired(request, context)
+    try:
+        status = _load_status(context, case_id)
+    except HubError:
+        return _expired(request, context)
+    return render(
+        request,
+        "status.html",
+        context,
+        case=status,
+        items=[(index, item, describe_item(item)) for index, item in enumerate(status.items, 1)],
+        notice=_(NOTICES[notice]) if notice in NOTICES else None,
+        error=request.query_params.get("error"),
+        error_message=error_message,
+    )
+
+
+def _expired(request: Request, context: HubContext) -> HTMLResponse:
+    _language(request)
+    response = render(
+        request, "status_login.html", context, status=401, error=error_message("signed_out")
+    )
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/status/withdraw", response_class=HTMLResponse)
+def confirm_withdraw(request: Request, context: Hub, item: str | None = None) -> Response:
+    """Ask before withdrawing an item (or, without `item`, the whole case)."""
+    case_id = _signed_in_case(request, context)
+    if case_id is None:
+        return _expired(request, context)
+    status = _load_status(context, case_id)
+    position = None
+    if item is not None:
+        refs = [entry.item for entry in status.items]
+        if item not in refs:
+            return _redirect(str(request.url_for("status_page")))
+        position = refs.index(item) + 1
+    return render(request, "withdraw.html", context, item=item, position=position)
+
+
+@router.post("/status/withdraw", response_class=HTMLResponse)
+def withdraw(
+    request: Request,
+    context: Hub,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    item: Annotated[str | None, Form(max_length=40)] = None,
+) -> Response:
+    """Withdraw the item or the case; platforms are told through the feed."""
+    case_id = _signed_in_case(request, context)
+    if case_id is None:
+        return _expired(request, context)
+    try:
+        _check_csrf(request, csrf)
+        with context.transaction() as session:
+            cases.withdraw(session, cases.load_case(session, case_id), item or None)
+    except (HubError, PortalError) as exc:
+        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
+        return _status_redirect(request, error=problem.code)
+    return _status_redirect(request, notice="withdrawn_item" if item else "withdrawn_case")
+
+
+def _status_redirect(request: Request, **query: str) -> RedirectResponse:
+    return _redirect(str(request.url_for("status_page")) + "?" + urlencode(query))
+
+
+@router.post("/status/contact", response_class=HTMLResponse)
+def contact(
+    request: Request,
+    context: Hub,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    action: Annotated[str, Form(max_length=10)] = "save",
+) -> Response:
+    """Opt in to email notifications (stored encrypted) or out (the address is deleted)."""
+    case_id = _signed_in_case(request, context)
+    if case_id is None:
+        return _expired(request, context)
+    try:
+        _check_csrf(request, csrf)
+        address = None if action == "remove" else email
+        if address is not None and not address.strip():
+            raise PortalError("invalid_email")
+        with context.transaction() as session:
+            cases.set_contact(session, cases.load_case(session, case_id), address, context.box)
+    except (HubError, PortalError) as exc:
+        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
+        return _status_redirect(request, error=problem.code)
+    return _status_redirect(request, notice="contact_removed" if address is None else "contact_set")
+
+
+@router.get("/status/add", response_class=HTMLResponse)
+def add_page(request: Request, context: Hub) -> Response:
+    """Add more files to a signed-in case (hashed here, like the first ones)."""
+    if _signed_in_case(request, context) is None:
+        return _expired(request, context)
+    return _add_form(request, context)
+
+
+def _add_form(
+    request: Request, context: HubContext, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "submit.html",
+        context,
+        status=status,
+        statement=None,
+        js_data=_js_data(context),
+        idempotency_key=None,
+        error=error,
+        mode="add",
+    )
+
+
+@router.post("/status/add", response_class=HTMLResponse)
+def add(
+    request: Request,
+    context: Hub,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    payload: Annotated[str, Form(max_length=1_900_000)] = "",
+) -> Response:
+    """Add the hashed files to the case."""
+    case_id = _signed_in_case(request, context)
+    if case_id is None:
+        return _expired(request, context)
+    _language(request)
+    try:
+        _check_csrf(request, csrf)
+        valid = validate_items(_parse_payload(payload), context.settings.max_items_per_request)
+        with context.transaction() as session:
+            cases.add_items(session, cases.load_case(session, case_id), valid)
+    except HubError as exc:
+        return _add_form(request, context, error=_message(_hub_error(exc)), status=exc.status)
+    except PortalError as exc:
+        return _add_form(request, context, error=_message(exc), status=_status_of(exc))
+    return _status_redirect(request, notice="added")
+
+
+@router.post("/status/signout")
+def sign_out(request: Request, context: Hub) -> Response:
+    """Forget the sign-in on this device."""
+    response = _redirect(str(request.url_for("status_login")) + "?notice=signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/support", response_class=HTMLResponse)
+def support(request: Request, context: Hub) -> HTMLResponse:
+    """Helplines by country, from the operator's file (or the built-in list)."""
+    language = _language(request)
+    groups = load_helplines(context.settings.helplines_file).by_country(language.code)
+    return render(request, "support.html", context, groups=groups)
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, context: Hub, next: str = "/") -> Response:
+    """Remember the chosen language (a cookie) and go back to the page."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = _redirect(target)
+    chosen = i18n.language(code)
+    _set_cookie(response, context, i18n.COOKIE, chosen.code, max_age=365 * 24 * 3600)
+    return response
