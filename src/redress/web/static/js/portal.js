@@ -152,6 +152,12 @@ form.addEventListener("submit", (event) => {
   for (const entry of entries) if (entry.url) URL.revokeObjectURL(entry.url);
 });
 
+// Files chosen before this script ran (a slow connection, or the browser restoring the form).
+if (input.files.length) {
+  addFiles(Array.from(input.files));
+  input.value = "";
+}
+
 const error = document.getElementById("form-error");
 if (error) error.scrollIntoView({ block: "center" });
 update();
