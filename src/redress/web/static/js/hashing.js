@@ -6,7 +6,8 @@ import { canonicalSize } from "./variants.js";
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|gif|webp|bmp|avif|heic|heif|tiff?|ico|jxl)$/i;
 const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|webm|mkv|ogv|avi|3gp|wmv|mpe?g)$/i;
 const MIN_QUALITY = 50;
-const MAX_VIDEO_FRAMES = 2400; // the hub takes 200,000 characters per signal (~40 minutes)
+const MAX_VIDEO_FRAMES = 2400;
+const MAX_FRAME_SIDE = 1920; // the hub takes 200,000 characters per signal (~40 minutes)
 
 export function kindOf(file) {
   if (file.type.startsWith("image/") || IMAGE_EXTENSIONS.test(file.name)) return "image";
@@ -104,7 +105,7 @@ export class Hasher {
     return { kind: "video", signals, notes, frames: frames.length };
   }
 
-  /** One frame per second, each drawn at most 512 px on its long side and hashed with PDQ. */
+  /** One frame per second, each drawn whole (at most 1920 px on its long side), hashed with PDQ. */
   async videoFrames(file, onProgress) {
     const url = URL.createObjectURL(file);
     const video = document.createElement("video");
@@ -115,22 +116,23 @@ export class Hasher {
       video.src = url;
       await waitFor(video, "loadeddata");
       if (!video.videoWidth || !Number.isFinite(video.duration)) throw new HashingError("cannotDecode");
-      const [width, height] = canonicalSize(video.videoWidth, video.videoHeight);
+      // Whole frames, as vpdq hashes them (its reference output is from full-size frames).
+      const [width, height] = canonicalSize(video.videoWidth, video.videoHeight, MAX_FRAME_SIDE);
       const canvas = new OffscreenCanvas(width, height);
       const context = canvas.getContext("2d", { willReadFrequently: true });
       context.imageSmoothingQuality = "high";
       const total = Math.min(MAX_VIDEO_FRAMES, Math.max(1, Math.ceil(video.duration - 1e-6)));
       const frames = [];
       for (let index = 0; index < total; index++) {
-        const time = Math.min(index, Math.max(0, video.duration - 0.001));
-        if (index > 0 || video.currentTime !== time) {
-          video.currentTime = time;
-          await waitFor(video, "seeked");
-        }
+        const time = index;
+        const shown = await seekTo(video, time);
+        // Past the end of the picture track (the container may run longer, e.g. for audio), the
+        // browser shows the last frame again; vpdq has no frame there, so stop.
+        if (shown !== null && time > 0 && time > video.duration - 1 && time - shown > 0.02) break;
         context.drawImage(video, 0, 0, width, height);
         const pixels = context.getImageData(0, 0, width, height).data.buffer;
         const { hash, quality } = await this.call({ op: "pixels", pixels, width, height }, [pixels]);
-        frames.push({ index, time, hash, quality });
+        frames.push({ index, time: shown ?? time, hash, quality });
         onProgress((index + 1) / total, { done: index + 1, total });
       }
       return frames;
@@ -144,6 +146,30 @@ export class Hasher {
   close() {
     for (const worker of this.pool) worker.terminate();
   }
+}
+
+/** Seek and wait for the frame; resolves to the shown frame's time when the browser tells it. */
+function seekTo(video, time) {
+  return new Promise((resolve, reject) => {
+    let shown = null;
+    let seeked = false;
+    const finish = () => {
+      if (seeked && shown !== null) resolve(shown);
+    };
+    if (video.requestVideoFrameCallback) {
+      video.requestVideoFrameCallback((_now, metadata) => {
+        shown = metadata.mediaTime;
+        finish();
+      });
+    }
+    waitFor(video, "seeked").then(() => {
+      seeked = true;
+      finish();
+      // No new frame to present (or no frame callbacks): go on with what is shown.
+      setTimeout(() => resolve(shown), 250);
+    }, reject);
+    video.currentTime = time;
+  });
 }
 
 function waitFor(element, name) {
