@@ -73,7 +73,6 @@ JS_MESSAGES: dict[str, str] = {
     "remove": _l("Remove"),
     "removeNamed": _l("Remove %(name)s"),
     "video": _l("Video"),
-    "image": _l("Image"),
     "cannotDecode": _l(
         "This browser cannot open this file, so it cannot make its hashes. If it is an iPhone "
         "photo (HEIC), open it and share or save it as JPEG (“Most Compatible” in the camera "
@@ -103,7 +102,6 @@ JS_MESSAGES: dict[str, str] = {
     "caseNumber": _l("Case number"),
     "pin": _l("PIN"),
     "statusPage": _l("Check your case at"),
-    "dropHere": _l("Drop the files to add them."),
 }
 
 #: Friendly words for the hub's error codes (the API's English `detail` is for developers).
@@ -494,6 +492,7 @@ def _load_status(context: HubContext, case_id: int) -> CaseStatus:
 @router.get("/status/case", response_class=HTMLResponse, name="status_page")
 def status_page(request: Request, context: Hub, notice: str | None = None) -> Response:
     """Each item's outcome in words, and what the survivor can do next."""
+    _language(request)
     case_id = _signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
