@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean translations
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/video_throughput.py
 	$(BIN)/python bench/robustness.py
 	$(BIN)/python bench/hub_throughput.py
+	$(BIN)/python bench/browser_hashing.py
+
+# Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _translatable -o src/redress/web/locale/messages.pot .
+	$(BIN)/pybabel update -i src/redress/web/locale/messages.pot -d src/redress/web/locale -w 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,12 @@ def _geometry() -> list[dict[str, object]]:
             box = _box_of(spec.name, width, height, cropped.size)
             crops.append([spec.name, box])
         sizes.append(
-            {"size": [width, height], "thumbnail": list(thumb.size), "rotated": rotated, "crops": crops}
+            {
+                "size": [width, height],
+                "thumbnail": list(thumb.size),
+                "rotated": rotated,
+                "crops": crops,
+            }
         )
     return sizes
 

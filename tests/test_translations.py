@@ -47,7 +47,7 @@ def test_catalogue_is_complete(code: str) -> None:
         assert not message.fuzzy, f"{code}: fuzzy {key!r}"
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         assert all(s.strip() for s in strings), f"{code}: untranslated {key!r}"
-    assert [error for error in catalog.check()] == []
+    assert list(catalog.check()) == []
 
 
 def test_translations_are_used_and_negotiated() -> None:

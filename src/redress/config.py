@@ -8,7 +8,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from redress.hashing.images import DEFAULT_MAX_PIXELS
 
 
-
 def _translatable(text: str) -> str:
     """Marks a string for the portal's catalogues (extracted by Babel; translated when shown)."""
     return text

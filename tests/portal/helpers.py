@@ -69,7 +69,9 @@ def axe_violations(page: Page) -> list[str]:
 def tab_to(page: Page, selector: str, limit: int = 80, key: str = "Tab") -> None:
     """Press Tab until the element matching `selector` has focus (fails if it never does)."""
     for _ in range(limit):
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
             return
         page.keyboard.press(key)
     raise AssertionError(f"{selector} cannot be reached with the keyboard")
@@ -104,7 +106,7 @@ def leaked_runs(body: bytes, secret: bytes, run: int = RUN) -> bool:
             for offset in offsets:
                 for shift in range(half + 1):
                     a, b = position - shift, offset - shift
-                    if a >= 0 and b >= 0 and form[a : a + run] == secret[b : b + run]:
-                        if len(form[a : a + run]) == run:
-                            return True
+                    window = form[a : a + run] if a >= 0 and b >= 0 else b""
+                    if len(window) == run and window == secret[b : b + run]:
+                        return True
     return False

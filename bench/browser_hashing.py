@@ -1,0 +1,130 @@
+"""In-browser hashing speed: a 12 MP phone photo hashed by the portal's worker in headless
+Chromium (browser decoding, 512 px canonical image, PDQ; and with the 13 bank variants), side by
+side with `redress hash` in Python on the same photos. Target: under 500 ms per photo.
+
+Needs Debian's Chromium (/usr/bin/chromium, or REDRESS_CHROMIUM) and the reference photos.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from _common import reference_dir, write_result
+from hash_throughput import make_phone_photos
+from redress.config import Settings
+from redress.db import make_engine
+from redress.db.migrate import upgrade
+from redress.hashing import HashOptions, hash_file
+from redress.web.app import create_app
+
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROUNDS = 5
+TIMING = """async (rounds) => {
+  const hasher = window.redressPortal.hasher;
+  const files = window.redressPortal.entries.map(e => e.file);
+  const cold = performance.now();
+  await hasher.call({op: 'image', file: files[0], variants: false});
+  const first = performance.now() - cold;
+  const plain = [], full = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const file of files) {
+      let t = performance.now();
+      await hasher.call({op: 'image', file, variants: false});
+      plain.push(performance.now() - t);
+      t = performance.now();
+      await hasher.call({op: 'image', file, variants: true});
+      full.push(performance.now() - t);
+    }
+  }
+  return {first, plain, full};
+}"""
+
+
+def serve(database: Path) -> tuple[str, uvicorn.Server]:
+    url = f"sqlite:///{database}"
+    upgrade(make_engine(url))
+    app = create_app(Settings(database_url=url))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return f"http://127.0.0.1:{port}", server
+
+
+def main() -> None:
+    chromium = os.environ.get("REDRESS_CHROMIUM", "/usr/bin/chromium")
+    with tempfile.TemporaryDirectory() as folder:
+        photos = make_phone_photos(reference_dir(), Path(folder))[:4]
+        options = HashOptions(variants=True)
+        python_plain, python_full = [], []
+        for _ in range(ROUNDS):
+            for photo in photos:
+                started = time.perf_counter()
+                hash_file(photo)
+                python_plain.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                hash_file(photo, options)
+                python_full.append((time.perf_counter() - started) * 1000)
+        url, server = serve(Path(folder) / "hub.db")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            page = browser.new_page()
+            page.goto(url + "/submit")
+            page.wait_for_function("() => window.redressPortal !== undefined")
+            page.set_input_files("#files", [str(p) for p in photos])
+            page.wait_for_function(
+                "n => window.redressPortal.entries.every(e => e.state === 'ready')",
+                arg=len(photos),
+                timeout=120_000,
+            )
+            timings = page.evaluate(TIMING, ROUNDS)
+            browser.close()
+        server.should_exit = True
+    result = {
+        "photos": len(photos),
+        "megapixels": 12.2,
+        "browser_first_ms": round(timings["first"]),
+        "browser_pdq_median_ms": round(statistics.median(timings["plain"])),
+        "browser_pdq_worst_ms": round(max(timings["plain"])),
+        "browser_with_variants_median_ms": round(statistics.median(timings["full"])),
+        "browser_with_variants_worst_ms": round(max(timings["full"])),
+        "python_pdq_median_ms": round(statistics.median(python_plain)),
+        "python_with_variants_median_ms": round(statistics.median(python_full)),
+    }
+    write_result("browser_hashing", result)
+    print("In-browser hashing, 12 MP JPEG, headless Chromium, one worker")
+    print(f"  first photo (cold worker)        {result['browser_first_ms']:>5} ms")
+    print(
+        f"  PDQ                              {result['browser_pdq_median_ms']:>5} ms median, "
+        f"{result['browser_pdq_worst_ms']} worst   (target < 500)"
+    )
+    print(
+        f"  PDQ + 13 bank variants           {result['browser_with_variants_median_ms']:>5} ms "
+        f"median, {result['browser_with_variants_worst_ms']} worst"
+    )
+    print(
+        f"  redress hash (Python), same      {result['python_pdq_median_ms']:>5} ms / "
+        f"{result['python_with_variants_median_ms']} ms with variants"
+    )
+
+
+if __name__ == "__main__":
+    main()
