@@ -26,6 +26,7 @@ from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.web import ops, portal
 from redress.web.context import HubContext, new_limiter
+from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
 
 STATIC = Path(__file__).parent / "static"
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "never reach this service: only hashes do.",
     )
     app.state.hub = context
+    load_helplines(settings.helplines_file)  # a broken helplines file stops start-up, named
     for router in (cases.router, platforms.router, stopncii.router, ops.router, portal.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
