@@ -7,34 +7,22 @@ Needs Debian's Chromium (/usr/bin/chromium, or REDRESS_CHROMIUM) and the referen
 
 from __future__ import annotations
 
-import os
 import statistics
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
-from _common import reference_dir, write_result
+from _common import REPO, reference_dir, write_result
 from hash_throughput import make_phone_photos
-from redress.config import Settings
-from redress.db import make_engine
-from redress.db.migrate import upgrade
 from redress.hashing import HashOptions, hash_file
-from redress.web.app import create_app
 
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO))  # the hub and browser set-up the portal tests use
+from tests.hub.conftest import _migrate, hub_settings, serve
+from tests.portal.conftest import CHROMIUM, CHROMIUM_ARGS
+
 ROUNDS = 5
 TIMING = """async (rounds) => {
   const hasher = window.redressPortal.hasher;
@@ -57,20 +45,7 @@ TIMING = """async (rounds) => {
 }"""
 
 
-def serve(database: Path) -> tuple[str, uvicorn.Server]:
-    url = f"sqlite:///{database}"
-    upgrade(make_engine(url))
-    app = create_app(Settings(database_url=url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}", server
-
-
 def main() -> None:
-    chromium = os.environ.get("REDRESS_CHROMIUM", "/usr/bin/chromium")
     with tempfile.TemporaryDirectory() as folder:
         photos = make_phone_photos(reference_dir(), Path(folder))[:4]
         options = HashOptions(variants=True)
@@ -83,11 +58,14 @@ def main() -> None:
                 started = time.perf_counter()
                 hash_file(photo, options)
                 python_full.append((time.perf_counter() - started) * 1000)
-        url, server = serve(Path(folder) / "hub.db")
+        database = f"sqlite:///{Path(folder) / 'hub.db'}"
+        _migrate(database)
+        hub_server = serve(hub_settings(database))
+        hub = next(hub_server)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.goto(url + "/submit")
+            page.goto(hub.url + "/submit")
             page.wait_for_function("() => window.redressPortal !== undefined")
             page.set_input_files("#files", [str(p) for p in photos])
             page.wait_for_function(
@@ -97,7 +75,7 @@ def main() -> None:
             )
             timings = page.evaluate(TIMING, ROUNDS)
             browser.close()
-        server.should_exit = True
+        hub_server.close()
     result = {
         "photos": len(photos),
         "megapixels": 12.2,

@@ -4,6 +4,8 @@ clone, as CI has it) through the one `reference` fixture; tests that need them s
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +49,20 @@ def textured_image(width: int, height: int, seed: int = 0) -> Image.Image:
     gray = np.clip(base + noise, 0, 255)
     rgb = np.stack([gray, np.roll(gray, 7, axis=1), 255 - gray], axis=2).astype(np.uint8)
     return Image.fromarray(rgb)
+
+
+def run_node_tests(script: str, env: dict[str, str], passes: int) -> None:
+    """Run tests/js/`script` under Node's test runner with `env`; all `passes` tests must pass."""
+    node = shutil.which("node")
+    assert node is not None
+    run = subprocess.run(
+        [node, "--test", str(REPO / "tests" / "js" / script)],
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "# fail 0" in run.stdout
+    assert f"# pass {passes}" in run.stdout

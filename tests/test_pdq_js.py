@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from redress.hashing import load_image, pdq_from_pixels
-from tests.conftest import REPO, textured_image
+from tests.conftest import run_node_tests, textured_image
 
 NODE = shutil.which("node")
 
@@ -47,14 +46,4 @@ def test_pdq_js_agrees_with_pdqhash(reference: Path, tmp_path: Path) -> None:
             }
         )
     (tmp_path / "expected.json").write_text(json.dumps(expected))
-    run = subprocess.run(
-        [NODE, "--test", str(REPO / "tests" / "js" / "pdq.test.mjs")],
-        capture_output=True,
-        text=True,
-        env={"PDQ_FIXTURES": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "# fail 0" in run.stdout
-    assert "# pass 3" in run.stdout
+    run_node_tests("pdq.test.mjs", {"PDQ_FIXTURES": str(tmp_path)}, passes=3)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from redress.hashing.variants import BANK_VARIANTS
-from tests.conftest import REPO
+from tests.conftest import run_node_tests
 
 NODE = shutil.which("node")
 SIZES = [(512, 384), (384, 512), (4032, 3024), (3024, 4032), (1000, 999), (640, 360), (7, 5)]
@@ -69,14 +68,4 @@ def test_portal_js_helpers(tmp_path: Path, reference: Path) -> None:
     rounding = [[x, round(x)] for x in (0.5, 1.5, 2.5, 12.8, 95.99999, 100.5, 435.2, 3.4999)]
     expected = {"files": files, "rounding": rounding, "sizes": _geometry()}
     (tmp_path / "expected.json").write_text(json.dumps(expected))
-    run = subprocess.run(
-        [NODE, "--test", str(REPO / "tests" / "js" / "portal.test.mjs")],
-        capture_output=True,
-        text=True,
-        env={"PORTAL_FIXTURES": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "# fail 0" in run.stdout
-    assert "# pass 3" in run.stdout
+    run_node_tests("portal.test.mjs", {"PORTAL_FIXTURES": str(tmp_path)}, passes=3)

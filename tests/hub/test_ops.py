@@ -135,3 +135,25 @@ def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_redress_serve_names_a_broken_helplines_file(tmp_path: Path) -> None:
+    broken = tmp_path / "helplines.toml"
+    broken.write_text('[[helpline]]\nname = "No website"\ncountry = "GB"\ndescription = "x"\n')
+    env = {
+        "REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "REDRESS_HELPLINES_FILE": str(broken),
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "redress", "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "helpline 1: missing url" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -64,6 +64,8 @@ def serve(
     """
     import uvicorn
 
+    from redress.web.helplines import HelplinesError, load_helplines
+
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
@@ -79,6 +81,11 @@ def serve(
             f"{current or 'none'}, this version needs {head}. Run 'redress db upgrade' first."
         )
         raise typer.Exit(1)
+    try:
+        load_helplines(settings.helplines_file)
+    except HelplinesError as exc:
+        err.print(f"error: {exc}. Fix the file or unset REDRESS_HELPLINES_FILE.")
+        raise typer.Exit(1) from None
     err.print(f"Redress hub on http://{host}:{port} (database: {_describe(settings.database_url)})")
     uvicorn.run(
         "redress.web.app:create_app_from_env",

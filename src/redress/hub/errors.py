@@ -7,11 +7,14 @@ from __future__ import annotations
 class HubError(Exception):
     """A refusal the client can act on."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after  # seconds, for refusals that end (lock-outs)
 
 
 def not_found_or_wrong_pin() -> HubError:
@@ -31,4 +34,5 @@ def locked(seconds: int) -> HubError:
         429,
         "locked",
         f"Too many wrong tries. For your safety, try again in about {minutes} minute(s).",
+        retry_after=seconds,
     )

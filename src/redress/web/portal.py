@@ -182,7 +182,7 @@ class PortalError(Exception):
 def error_message(code: str, **values: Any) -> str:
     """The translated, plain-language message for an error code."""
     template = ERROR_MESSAGES.get(code, ERROR_MESSAGES["busy"])
-    return _(template) % values if values else _(template).replace("%%", "%")
+    return _(template) % values if values else _(template)
 
 
 def _language(request: Request) -> i18n.Language:
@@ -197,11 +197,7 @@ def _csrf_token(request: Request) -> str:
     token = request.cookies.get(CSRF_COOKIE)
     if token and 20 <= len(token) <= 64:
         return token
-    token = request.state.__dict__.get("new_csrf")
-    if token is None:
-        token = secrets.token_urlsafe(32)
-        request.state.new_csrf = token
-    return token
+    return secrets.token_urlsafe(32)
 
 
 def render(
@@ -282,7 +278,7 @@ def _statement(context: HubContext) -> dict[str, str]:
     return {"version": context.settings.statement_version, "text": _(text)}
 
 
-def _js_data(context: HubContext, **extra: Any) -> str:
+def _js_data(**extra: Any) -> str:
     messages = {key: _(value) for key, value in JS_MESSAGES.items()}
     return json.dumps({"messages": messages, **extra}, ensure_ascii=False).replace("</", "<\\/")
 
@@ -295,12 +291,14 @@ def _parse_payload(raw: str) -> list[ItemIn]:
     return payload.items
 
 
-def _hub_error(exc: HubError) -> PortalError:
+def _problem(exc: HubError | PortalError) -> PortalError:
+    """What to tell the survivor about a refusal from the hub's services or from the portal."""
+    if isinstance(exc, PortalError):
+        return exc
     if exc.code == "locked":
-        digits = "".join(ch for ch in exc.detail if ch.isdigit())
-        return PortalError("locked", minutes=digits or "15")
-    code = exc.code if exc.code in ERROR_MESSAGES else "busy"
-    return PortalError(code)
+        minutes = max(1, round((exc.retry_after or 900) / 60))
+        return PortalError("locked", minutes=minutes)
+    return PortalError(exc.code if exc.code in ERROR_MESSAGES else "busy")
 
 
 def describe_item(item: ItemStatus) -> list[str]:
@@ -353,18 +351,25 @@ def submit_page(request: Request, context: Hub) -> HTMLResponse:
 
 
 def _submit_form(
-    request: Request, context: HubContext, *, error: str | None = None, status: int = 200
+    request: Request,
+    context: HubContext,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    mode: str = "create",
 ) -> HTMLResponse:
+    """The choose-and-hash page: creating a case (statement, idempotency key) or adding files."""
+    creating = mode == "create"
     return render(
         request,
         "submit.html",
         context,
         status=status,
-        statement=_statement(context),
-        js_data=_js_data(context),
-        idempotency_key=secrets.token_urlsafe(24),
+        statement=_statement(context) if creating else None,
+        js_data=_js_data(),
+        idempotency_key=secrets.token_urlsafe(24) if creating else None,
         error=error,
-        mode="create",
+        mode=mode,
     )
 
 
@@ -396,10 +401,8 @@ def submit(
                 items=valid,
                 idempotency_key=idempotency_key,
             )
-    except HubError as exc:
-        return _submit_form(request, context, error=_message(_hub_error(exc)), status=exc.status)
-    except PortalError as exc:
-        return _submit_form(request, context, error=_message(exc), status=_status_of(exc))
+    except (HubError, PortalError) as exc:
+        return _submit_form(request, context, error=_message(_problem(exc)), status=_status(exc))
     except OperationalError:
         return _submit_form(request, context, error=error_message("busy"), status=503)
     status_url = str(request.url_for("status_login"))
@@ -411,7 +414,6 @@ def submit(
         pin=created.pin,
         items=len(valid),
         js_data=_js_data(
-            context,
             credentials={
                 "caseNumber": created.case_number,
                 "pin": created.pin,
@@ -427,6 +429,11 @@ def _message(exc: PortalError) -> str:
 
 def _status_of(exc: PortalError) -> int:
     return {"csrf": 403, "bad_payload": 422, "locked": 429, "rate_limited": 429}.get(exc.code, 400)
+
+
+def _status(exc: HubError | PortalError) -> int:
+    """The HTTP status of a page showing this refusal: the hub's own, or the portal's."""
+    return exc.status if isinstance(exc, HubError) else _status_of(exc)
 
 
 @router.get("/status", response_class=HTMLResponse, name="status_login")
@@ -460,7 +467,7 @@ def status_sign_in(
             client=client,
         )
     except (HubError, PortalError) as exc:
-        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
+        problem = _problem(exc)
         return render(
             request,
             "status_login.html",
@@ -513,7 +520,6 @@ def status_page(request: Request, context: Hub, notice: str | None = None) -> Re
 
 
 def _expired(request: Request, context: HubContext) -> HTMLResponse:
-    _language(request)
     response = render(
         request, "status_login.html", context, status=401, error=error_message("signed_out")
     )
@@ -553,8 +559,7 @@ def withdraw(
         with context.transaction() as session:
             cases.withdraw(session, cases.load_case(session, case_id), item or None)
     except (HubError, PortalError) as exc:
-        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
-        return _status_redirect(request, error=problem.code)
+        return _status_redirect(request, error=_problem(exc).code)
     return _status_redirect(request, notice="withdrawn_item" if item else "withdrawn_case")
 
 
@@ -582,8 +587,7 @@ def contact(
         with context.transaction() as session:
             cases.set_contact(session, cases.load_case(session, case_id), address, context.box)
     except (HubError, PortalError) as exc:
-        problem = _hub_error(exc) if isinstance(exc, HubError) else exc
-        return _status_redirect(request, error=problem.code)
+        return _status_redirect(request, error=_problem(exc).code)
     return _status_redirect(request, notice="contact_removed" if address is None else "contact_set")
 
 
@@ -592,23 +596,7 @@ def add_page(request: Request, context: Hub) -> Response:
     """Add more files to a signed-in case (hashed here, like the first ones)."""
     if _signed_in_case(request, context) is None:
         return _expired(request, context)
-    return _add_form(request, context)
-
-
-def _add_form(
-    request: Request, context: HubContext, *, error: str | None = None, status: int = 200
-) -> HTMLResponse:
-    return render(
-        request,
-        "submit.html",
-        context,
-        status=status,
-        statement=None,
-        js_data=_js_data(context),
-        idempotency_key=None,
-        error=error,
-        mode="add",
-    )
+    return _submit_form(request, context, mode="add")
 
 
 @router.post("/status/add", response_class=HTMLResponse)
@@ -628,10 +616,10 @@ def add(
         valid = validate_items(_parse_payload(payload), context.settings.max_items_per_request)
         with context.transaction() as session:
             cases.add_items(session, cases.load_case(session, case_id), valid)
-    except HubError as exc:
-        return _add_form(request, context, error=_message(_hub_error(exc)), status=exc.status)
-    except PortalError as exc:
-        return _add_form(request, context, error=_message(exc), status=_status_of(exc))
+    except (HubError, PortalError) as exc:
+        return _submit_form(
+            request, context, error=_message(_problem(exc)), status=_status(exc), mode="add"
+        )
     return _status_redirect(request, notice="added")
 
 
