@@ -98,9 +98,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
-    env = {"REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PATH": "/usr/bin:/bin"}
-    refused = subprocess.run(
+def _serve_refused(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`redress serve` expected to refuse to start: its exit and messages."""
+    return subprocess.run(
         [sys.executable, "-m", "redress", "serve", "--port", str(_free_port())],
         env=env,
         capture_output=True,
@@ -108,6 +108,11 @@ def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
+    env = {"REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PATH": "/usr/bin:/bin"}
+    refused = _serve_refused(env)
     assert refused.returncode == 1
     assert "Run 'redress db upgrade' first" in refused.stderr
     subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
@@ -146,14 +151,7 @@ def test_redress_serve_names_a_broken_helplines_file(tmp_path: Path) -> None:
         "PATH": "/usr/bin:/bin",
     }
     subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
-    refused = subprocess.run(
-        [sys.executable, "-m", "redress", "serve", "--port", str(_free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = _serve_refused(env)
     assert refused.returncode == 1
     assert "helpline 1: missing url" in refused.stderr
     assert "Traceback" not in refused.stderr
