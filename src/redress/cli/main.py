@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from redress import __version__
+from redress.cli.agent_cmd import agent_command
 from redress.cli.hash_cmd import hash_command
 from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
 from redress.cli.match_cmd import match_command
@@ -48,6 +49,7 @@ app.command(
 )(match_command)
 
 app.command("serve")(serve)
+app.command("agent")(agent_command)
 app.add_typer(db_app, name="db")
 app.add_typer(participant_app, name="participant")
 app.add_typer(dispute_app, name="dispute")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from limits import parse
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from redress.config import Settings
 from redress.db import unit_of_work
 from redress.hub.errors import HubError
+from redress.hub.feed_wire import FeedBlockCache
 from redress.hub.secrets_box import SecretBox
 
 
@@ -29,6 +30,7 @@ class HubContext:
     sessions: sessionmaker[Session]
     box: SecretBox
     limiter: MovingWindowRateLimiter
+    feed_cache: FeedBlockCache = field(default_factory=FeedBlockCache)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from redress.hashing.errors import InvalidSignalError
@@ -13,11 +14,13 @@ from redress.hashing.signal_types import get_signal_type
 from redress.hub.api_keys import Scope
 from redress.hub.bank import read_feed
 from redress.hub.errors import HubError
+from redress.hub.feed_wire import feed_head, plan, stream
 from redress.hub.feedback import record_feedback
 from redress.hub.models import Signal
 from redress.hub.participants import authenticate
 from redress.hub.schemas import FeedbackBatch, FeedbackResult, FeedPage, FeedSignal
 from redress.web.context import HubContext, hub
+from redress.wire import MEDIA_TYPE
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 Hub = Annotated[HubContext, Depends(hub)]
@@ -75,6 +78,35 @@ def feed(
         ]
     next_cursor = str(entries[-1].seq) if entries else str(after)
     return FeedPage(entries=entries, next_cursor=next_cursor, has_more=more)
+
+
+@router.get(
+    "/feed.bin",
+    response_class=StreamingResponse,
+    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "zstd-compressed blocks"}},
+)
+def feed_binary(
+    context: Hub,
+    key: Key,
+    cursor: Annotated[str, Query(max_length=32)] = "",
+    limit: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
+) -> StreamingResponse:
+    """The same feed as `/v1/feed`, in the compact streamed format of docs/feed-format.md.
+
+    Covers sequence numbers after `cursor` up to the `X-Next-Cursor` response header (pass it
+    back as `cursor`); `X-Feed-Head` is the newest entry, so `X-Next-Cursor == X-Feed-Head`
+    means caught up. Whole blocks are served from memory once written.
+    """
+    after = parse_cursor(cursor)
+    with context.transaction() as session:
+        authenticate(session, key, Scope.FEED_READ)
+        head = feed_head(session)
+    until = max(after, plan(after, head, limit))
+    return StreamingResponse(
+        stream(context.sessions, context.feed_cache, after, until, head),
+        media_type=MEDIA_TYPE,
+        headers={"X-Next-Cursor": str(until), "X-Feed-Head": str(head)},
+    )
 
 
 @router.post("/feedback", response_model=FeedbackResult)

@@ -1,0 +1,116 @@
+"""Agent settings (`REDRESS_AGENT_*`) and the hubs it follows (flags or a TOML file)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Action = Literal["allow", "review", "block"]
+ACTIONS = ("allow", "review", "block")
+
+
+class AgentSettings(BaseSettings):
+    """Each field reads `REDRESS_AGENT_<NAME>` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="REDRESS_AGENT_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./redress-agent.db",
+        description="Review queue, feedback outbox, negative bank, sync state.",
+    )
+    state_dir: str = Field(default="./redress-agent-state", description="Bank snapshots, media.")
+    config_file: str | None = Field(default=None, description="TOML file listing the hubs.")
+    token: str | None = Field(
+        default=None,
+        description="Bearer token the platform's services and moderators use; unset: one is "
+        "generated into STATE_DIR/agent-token on first start.",
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    snapshot_seconds: float = Field(default=60.0, gt=0)
+    media_retention_hours: float = Field(default=168.0, gt=0)
+    max_upload_bytes: int = Field(default=200 * 2**20, ge=1024)
+    max_batch: int = Field(default=1000, ge=1)
+    feed_limit: int = Field(
+        default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """One hub the agent follows, and what to do with its matches."""
+
+    name: str
+    url: str
+    key: str
+    action: Action = "review"
+    pdq_threshold: int = 31
+    enabled: bool = True
+
+
+class ConfigError(ValueError):
+    """The hubs configuration is unusable; the message says what to fix."""
+
+
+def hubs_from_file(path: Path) -> list[HubConfig]:
+    """`[[hub]]` tables: name, url, key (or key_env naming a variable), action, pdq_threshold,
+    enabled."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    hubs = []
+    for number, raw in enumerate(data.get("hub", []), start=1):
+        where = f"{path}: hub {number}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: expected a [[hub]] table")
+        key = raw.get("key")
+        if key is None and isinstance(raw.get("key_env"), str):
+            key = os.environ.get(raw["key_env"])
+            if key is None:
+                raise ConfigError(f"{where}: environment variable {raw['key_env']} is not set")
+        hubs.append(
+            make_hub(
+                where,
+                name=raw.get("name"),
+                url=raw.get("url"),
+                key=key,
+                action=raw.get("action", "review"),
+                pdq_threshold=raw.get("pdq_threshold", 31),
+                enabled=raw.get("enabled", True),
+            )
+        )
+    if not hubs:
+        raise ConfigError(f"{path}: no [[hub]] tables; add one with name, url and key")
+    names = [hub.name for hub in hubs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: hub names must be unique")
+    return hubs
+
+
+def make_hub(where: str, **fields: object) -> HubConfig:
+    """A checked `HubConfig`; `where` prefixes any error."""
+    name, url, key = fields.get("name"), fields.get("url"), fields.get("key")
+    action, threshold, enabled = (
+        fields.get("action"),
+        fields.get("pdq_threshold"),
+        fields.get("enabled"),
+    )
+    if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{where}: name must be letters, digits, - or _")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: url must start with http:// or https://")
+    if not isinstance(key, str) or not key.startswith("rk_"):
+        raise ConfigError(f"{where}: key must be the hub API key (rk_...)")
+    if action not in ACTIONS:
+        raise ConfigError(f"{where}: action must be one of {', '.join(ACTIONS)}")
+    if not isinstance(threshold, int) or not 0 <= threshold <= 64:
+        raise ConfigError(f"{where}: pdq_threshold must be a whole number 0-64")
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: enabled must be true or false")
+    return HubConfig(name, url.rstrip("/"), key, action, threshold, enabled)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""`redress agent`: run a platform agent against one hub (flags) or several (a TOML file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+
+
+def agent_command(
+    hub_url: Annotated[
+        str | None, typer.Option(help="The hub to follow (or list hubs with --config).")
+    ] = None,
+    hub_key: Annotated[
+        str | None,
+        typer.Option(
+            help="The hub API key (rk_...); or REDRESS_AGENT_HUB_KEY.",
+            envvar="REDRESS_AGENT_HUB_KEY",
+        ),
+    ] = None,
+    hub_name: Annotated[str, typer.Option(help="A name for that hub.")] = "hub",
+    action: Annotated[
+        str, typer.Option(help="What a match means: allow, review or block.")
+    ] = "review",
+    pdq_threshold: Annotated[
+        int, typer.Option(min=0, max=64, help="PDQ distance that matches.")
+    ] = 31,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file listing several hubs (see the README).", envvar="REDRESS_AGENT_CONFIG_FILE"
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8100,
+) -> None:
+    """Run a platform agent: follow hubs' feeds and answer POST /v1/check.
+
+    Example: redress agent --hub-url http://127.0.0.1:8000 --hub-key rk_... --port 8100
+    """
+    import uvicorn
+
+    from redress.agent.config import AgentSettings, ConfigError, hubs_from_file, make_hub
+    from redress.agent.service import Agent
+    from redress.web.agent_app import create_agent_app
+
+    try:
+        if config is not None:
+            hubs = hubs_from_file(config)
+        elif hub_url is not None:
+            hubs = [
+                make_hub(
+                    "--hub-url/--hub-key",
+                    name=hub_name,
+                    url=hub_url,
+                    key=hub_key,
+                    action=action,
+                    pdq_threshold=pdq_threshold,
+                    enabled=True,
+                )
+            ]
+        else:
+            err.print("error: give --hub-url and --hub-key, or --config with a list of hubs.")
+            raise typer.Exit(2)
+    except ConfigError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    settings = AgentSettings()
+    agent = Agent(settings, hubs)
+    names = ", ".join(f"{h.name} ({h.url})" for h in hubs)
+    err.print(f"Redress agent on http://{host}:{port}, following {names}")
+    uvicorn.run(create_agent_app(agent), host=host, port=port, access_log=False, log_config=None)

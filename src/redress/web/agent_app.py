@@ -1,0 +1,344 @@
+"""The agent's HTTP side: `check` for the platform's upload pipeline, the review queue (API and
+a moderator page), the negative bank, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from jinja2 import Environment, PackageLoader, select_autoescape
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from redress.agent.models import Review
+from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
+from redress.web.app import BodySizeLimit, error_body
+
+_PAGES = Environment(
+    loader=PackageLoader("redress.web", "templates"), autoescape=select_autoescape(["html"])
+)
+_SECURITY = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_COOKIE = "redress_moderator"
+
+
+class SignalIn(BaseModel):
+    """A hash the platform already computed."""
+
+    type: str = Field(max_length=16)
+    value: str = Field(max_length=200_000)
+
+
+class CheckIn(BaseModel):
+    """`POST /v1/check` with hashes."""
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+    content_id: str | None = Field(default=None, max_length=200)
+
+
+class BatchIn(BaseModel):
+    """`POST /v1/check/batch`: several pieces of content at once."""
+
+    requests: list[CheckIn] = Field(min_length=1)
+
+
+class DecisionIn(BaseModel):
+    """A moderator's verdict."""
+
+    decision: str
+    moderator: str = Field(default="api", max_length=100)
+
+
+class NegativeIn(BaseModel):
+    """Benign hashes for the negative bank."""
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=10_000)
+    note: str | None = Field(default=None, max_length=500)
+
+
+def result_body(result: CheckResult) -> dict[str, Any]:
+    """The JSON of a check result."""
+    return {
+        "decision": result.decision,
+        "matches": [
+            {
+                "hub": m.hub,
+                "signal": {"type": m.type, "value": m.value},
+                "distance": m.distance,
+                "items": list(m.items),
+                "action": m.action,
+                **({"segments": [list(s) for s in m.segments]} if m.segments else {}),
+            }
+            for m in result.matches
+        ],
+        "reviews": result.reviews,
+        "suppressed_by_negative_bank": result.suppressed,
+    }
+
+
+def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
+    """The agent's application; `start` runs the feed followers and outbox with the app."""
+    token_hash = hashlib.sha256(agent.token.encode()).digest()
+    signer = TimestampSigner(agent.token, salt="redress-agent-moderator")
+
+    def authorised(token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(
+            hashlib.sha256(token.encode()).digest(), token_hash
+        )
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not authorised(token.strip()):
+            raise AgentError(
+                401, "unauthorised", "Send the agent token as 'Authorization: Bearer <token>'."
+            )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start:
+            agent.start()
+        yield
+        if start:
+            agent.stop()
+
+    app = FastAPI(title="Redress agent", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.agent = agent
+    authorised_only = Depends(require_token)
+
+    @app.exception_handler(AgentError)
+    async def _agent_error(_request: Request, exc: AgentError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse(
+            error_body("invalid_request", f"The request is not valid: {problems}"), status_code=422
+        )
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """200 once every enabled hub's bank is loaded and caught up once; 503 before."""
+        ok, hubs = agent.ready()
+        return JSONResponse(
+            {"status": "ready" if ok else "starting", "hubs": hubs}, status_code=200 if ok else 503
+        )
+
+    @app.get("/metrics", tags=["ops"], dependencies=[authorised_only])
+    def metrics() -> Response:
+        """Prometheus metrics: index size, sync lag, check latency, decisions, outbox."""
+        return Response(generate_latest(agent.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/hubs", tags=["ops"], dependencies=[authorised_only])
+    def hubs() -> dict[str, Any]:
+        """Each hub: sync position, live signals per type, item references held, last error."""
+        return {
+            "hubs": [
+                {
+                    "name": name,
+                    "url": f.hub.url,
+                    "enabled": f.hub.enabled,
+                    "action": f.hub.action,
+                    "pdq_threshold": f.hub.pdq_threshold,
+                    "cursor": f.cursor,
+                    "head": f.head,
+                    "signals": f.bank.counts(),
+                    "items": f.bank.item_count(),
+                    "last_error": f.last_error,
+                }
+                for name, f in agent.followers.items()
+            ]
+        }
+
+    @app.post("/v1/check", tags=["check"], dependencies=[authorised_only])
+    async def check(request: Request) -> JSONResponse:
+        """Check one piece of content: multipart with a `file` field, or JSON hashes.
+
+        Answers `{"decision": "allow"|"review"|"block", "matches": [...]}`.
+        """
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            content_id = form.get("content_id")
+            if upload is None or isinstance(upload, str):
+                raise AgentError(
+                    422, "no_file", "Send the media as a multipart field named 'file'."
+                )
+            suffix = Path(upload.filename or "upload").suffix[:10]
+            scratch = agent.state_dir / "scratch"
+            scratch.mkdir(exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=scratch, suffix=suffix) as temporary:
+                while chunk := await upload.read(1 << 20):
+                    temporary.write(chunk)
+                temporary.flush()
+                path = Path(temporary.name)
+                signals = agent.hash_upload(path)
+                result = agent.check(signals)
+                agent.record(result, content_id if isinstance(content_id, str) else None, path)
+            return JSONResponse(result_body(result))
+        try:
+            body = CheckIn.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise AgentError(
+                422,
+                "invalid_request",
+                'Send JSON {"signals": [{"type", "value"}]} or a multipart \'file\' '
+                f"({str(exc).splitlines()[0]})",
+            ) from None
+        return JSONResponse(_check_hashes(body))
+
+    def _check_hashes(body: CheckIn) -> dict[str, Any]:
+        signals = validate_signals([s.model_dump() for s in body.signals])
+        result = agent.check(signals)
+        agent.record(result, body.content_id, None)
+        return result_body(result)
+
+    @app.post("/v1/check/batch", tags=["check"], dependencies=[authorised_only])
+    def check_batch(body: BatchIn) -> dict[str, Any]:
+        """Check many pieces of content by hashes; results in request order. A bad request is
+        answered with its error in place; the rest are still checked."""
+        if len(body.requests) > agent.settings.max_batch:
+            raise AgentError(
+                413, "batch_too_large", f"At most {agent.settings.max_batch} requests per batch."
+            )
+        results: list[dict[str, Any]] = []
+        for one in body.requests:
+            try:
+                results.append(_check_hashes(one))
+            except AgentError as exc:
+                results.append({"error": error_body(exc.code, exc.detail)})
+        return {"results": results}
+
+    @app.get("/v1/reviews", tags=["review"], dependencies=[authorised_only])
+    def reviews(status: str = "pending", limit: int = 100) -> dict[str, Any]:
+        """Held matches, oldest first."""
+        return {"reviews": [_review_body(r) for r in _reviews(status, limit)]}
+
+    def _reviews(status: str, limit: int) -> list[Review]:
+        with agent.transaction() as session:
+            return list(
+                session.scalars(
+                    select(Review)
+                    .where(Review.status == status)
+                    .order_by(Review.id)
+                    .limit(max(1, min(limit, 1000)))
+                )
+            )
+
+    @app.post("/v1/reviews/{review_id}", tags=["review"], dependencies=[authorised_only])
+    def decide(review_id: int, body: DecisionIn) -> dict[str, Any]:
+        """`Blocked` (confirmed NCII, removed) or `NotBlocked`; the hub is told."""
+        return _review_body(agent.decide(review_id, body.decision, body.moderator))
+
+    @app.get("/v1/reviews/{review_id}/media", tags=["review"], dependencies=[authorised_only])
+    def media(review_id: int) -> FileResponse:
+        """The uploaded file held for this review (until decided or the retention limit)."""
+        with agent.transaction() as session:
+            review = session.get(Review, review_id)
+        if review is None or not review.media_path or not Path(review.media_path).exists():
+            raise AgentError(404, "no_media", "No file is held for this review.")
+        return FileResponse(review.media_path, headers=_SECURITY)
+
+    @app.post("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    def negative(body: NegativeIn) -> dict[str, int]:
+        """Add benign hashes; content that matches one is never reported."""
+        signals = validate_signals([s.model_dump() for s in body.signals])
+        return {"added": agent.add_negative(signals, body.note)}
+
+    # --- the moderator page -----------------------------------------------------------------
+
+    def moderator(request: Request) -> str | None:
+        cookie = request.cookies.get(_COOKIE)
+        if not cookie:
+            return None
+        try:
+            return signer.unsign(cookie, max_age=8 * 3600).decode()
+        except (BadSignature, SignatureExpired):
+            return None
+
+    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = _PAGES.get_template(name).render(**context)
+        return HTMLResponse(html, status_code=status, headers=_SECURITY)
+
+    @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_page(request: Request) -> HTMLResponse:
+        who = moderator(request)
+        if who is None:
+            return page("agent_signin.html")
+        held = _reviews("pending", 200)
+        return page("agent_review.html", reviews=held, moderator=who, csrf=_csrf(who))
+
+    def _csrf(who: str) -> str:
+        return hmac.new(token_hash, f"csrf:{who}".encode(), hashlib.sha256).hexdigest()
+
+    @app.post("/review/signin", include_in_schema=False)
+    def signin(
+        token: Annotated[str, Form(max_length=200)], name: Annotated[str, Form(max_length=60)]
+    ) -> Response:
+        if not authorised(token) or not name.strip():
+            return page("agent_signin.html", status=401, error=True)
+        response = RedirectResponse("/review", status_code=303)
+        response.set_cookie(
+            _COOKIE,
+            signer.sign(name.strip()).decode(),
+            httponly=True,
+            samesite="strict",
+            max_age=8 * 3600,
+        )
+        return response
+
+    @app.post("/review/{review_id}", include_in_schema=False)
+    def decide_page(
+        request: Request,
+        review_id: int,
+        decision: Annotated[str, Form()],
+        csrf: Annotated[str, Form()],
+    ) -> Response:
+        who = moderator(request)
+        if who is None or not hmac.compare_digest(csrf, _csrf(who)):
+            return page("agent_signin.html", status=403, error=True)
+        agent.decide(review_id, decision, who)
+        return RedirectResponse("/review", status_code=303)
+
+    app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
+    return app
+
+
+def _review_body(review: Review) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "hub": review.hub,
+        "signal": {"type": review.signal_type, "value": review.signal_value},
+        "item": review.item,
+        "distance": review.distance,
+        "content_id": review.content_id,
+        "status": review.status,
+        "has_media": review.media_path is not None,
+        "created_at": review.created_at.isoformat(),
+        "decided_at": review.decided_at.isoformat() if review.decided_at else None,
+        "decided_by": review.decided_by,
+    }
