@@ -115,9 +115,11 @@ def start_agent(hub_url: str, key: str, state: Path, database: str, **env: str) 
 def agent_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[AgentProcess] = []
 
-    def make(hub: RunningHub, key: str, database: str | None = None, **env: str) -> AgentProcess:
+    def make(
+        running: RunningHub, key: str, database: str | None = None, **env: str
+    ) -> AgentProcess:
         db = database or f"sqlite:///{tmp_path / 'agent.db'}"
-        agent = start_agent(hub.url, key, tmp_path / "agent-state", db, **env)
+        agent = start_agent(running.url, key, tmp_path / "agent-state", db, **env)
         started.append(agent)
         return agent
 

@@ -104,7 +104,7 @@ def test_restart_in_the_middle_of_a_sync_loses_and_repeats_nothing(hub, agent_fa
     rng = np.random.default_rng(4)
     key = hub.participant("ExamplePlatform")
     cases = []
-    for batch in range(6):
+    for _batch in range(6):
         items = [
             [
                 {
