@@ -193,7 +193,8 @@ class HubFollower:
 
     def sync_once(self, client: httpx.Client) -> bool:
         """Fetch and apply one response of the compact feed; True if more is waiting."""
-        with client.stream("GET", "/v1/feed.bin", params={"cursor": str(self.cursor), "limit": self.agent.settings.feed_limit}) as response:
+        query = {"cursor": str(self.cursor), "limit": self.agent.settings.feed_limit}
+        with client.stream("GET", "/v1/feed.bin", params=query) as response:
             if response.status_code != 200:
                 response.read()
                 raise AgentError(

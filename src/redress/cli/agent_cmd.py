@@ -32,7 +32,8 @@ def agent_command(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="TOML file listing several hubs (see the README).", envvar="REDRESS_AGENT_CONFIG_FILE"
+            help="TOML file listing several hubs (see the README).",
+            envvar="REDRESS_AGENT_CONFIG_FILE",
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
