@@ -193,7 +193,7 @@ class HubFollower:
 
     def sync_once(self, client: httpx.Client) -> bool:
         """Fetch and apply one response of the compact feed; True if more is waiting."""
-        query = {"cursor": str(self.cursor), "limit": self.agent.settings.feed_limit}
+        query = {"cursor": str(self.cursor), "limit": str(self.agent.settings.feed_limit)}
         with client.stream("GET", "/v1/feed.bin", params=query) as response:
             if response.status_code != 200:
                 response.read()
