@@ -15,6 +15,7 @@ from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq
 # (method, path, scope, json body) for every route that needs an API key.
 KEYED_ROUTES = [
     ("GET", "/v1/feed", Scope.FEED_READ, None),
+    ("GET", "/v1/feed.bin", Scope.FEED_READ, None),
     (
         "POST",
         "/v1/feedback",
