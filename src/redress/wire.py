@@ -1,20 +1,23 @@
 """The compact feed format (`GET /v1/feed.bin`): columnar blocks, each its own zstd frame.
 
 A response is a sequence of frames, each ``uint32 LE length`` + a zstd-compressed block, so a
-reader decodes block by block as bytes arrive. A decompressed block (all integers little-endian):
+reader decodes block by block as bytes arrive. A decompressed block (integers little-endian):
 
-    magic     8 bytes  b"RDXFEED1"
+    magic     8 bytes  b"RDXFEED2"
     count     uint32   entries in the block (n)
     text_len  uint32   bytes of the text section
     seq       n x uint64
     op        n x uint8     0 = add, 1 = remove
     type      n x uint8     0 = pdq, 1 = md5, 2 = sha256, 3 = vpdq
+    reason    n x uint8     index into the block's string table
+    variant   n x uint8     index into the string table, 0 = none (the original)
     digest    n x 32 bytes  pdq/sha256 as is, md5 in the first 16 bytes, zeros for vpdq
-    text      UTF-8, one record per entry separated by 0x1e:
-              item_ref 0x1f variant 0x1f reason [0x1f vpdq text, for vpdq entries]
+    text      UTF-8, three sections separated by 0x1d: the string table (0x1f between
+              strings; entry 0 is empty), the item references (0x1e between them, one per
+              entry), the vPDQ values of the vpdq entries in order (0x1e between them)
 
-Fixed-width columns let a reader hand the PDQ digests straight to the index as one array; the
-text carries what is variable. Specified in docs/feed-format.md.
+Fixed-width columns let a reader hand digests straight to an index as one array and split the
+text once per block; specified in docs/feed-format.md.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 import zstandard
 
-MAGIC = b"RDXFEED1"
+MAGIC = b"RDXFEED2"
 _HEAD = struct.Struct("<8sII")
 _FRAME = struct.Struct("<I")
 TYPES = ("pdq", "md5", "sha256", "vpdq")
 _TYPE_CODE = {name: code for code, name in enumerate(TYPES)}
-_RECORD, _FIELD = "\x1e", "\x1f"
+_RECORD, _FIELD, _SECTION = "\x1e", "\x1f", "\x1d"
 MEDIA_TYPE = "application/vnd.redress.feed+zstd"
 
 
@@ -54,15 +57,16 @@ class WireEntry:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A decoded block: columns as arrays, text fields as lists."""
+    """A decoded block: columns as arrays, item references as a list."""
 
     seq: np.ndarray
     op: np.ndarray
     type: np.ndarray
+    reason_code: np.ndarray
+    variant_code: np.ndarray
     digest: np.ndarray  # (n, 32) uint8
+    strings: list[str]
     item: list[str]
-    variant: list[str | None]
-    reason: list[str]
     vpdq: dict[int, str]  # row -> vPDQ text
 
     def __len__(self) -> int:
@@ -79,38 +83,64 @@ class Block:
     def entries(self) -> Iterator[WireEntry]:
         """Rows as `WireEntry` objects (convenient, slower than the columns)."""
         for row in range(len(self)):
+            variant = int(self.variant_code[row])
             yield WireEntry(
                 int(self.seq[row]),
                 "remove" if self.op[row] else "add",
                 TYPES[int(self.type[row])],
                 self.value(row),
                 self.item[row],
-                self.variant[row],
-                self.reason[row],
+                self.strings[variant] if variant else None,
+                self.strings[int(self.reason_code[row])],
             )
 
 
 def encode_block(entries: Sequence[WireEntry], level: int = 3) -> bytes:
     """One frame (length prefix + zstd block) holding `entries`."""
     count = len(entries)
+    strings: dict[str, int] = {"": 0}
+
+    def code(text: str | None) -> int:
+        if not text:
+            return 0
+        found = strings.get(text)
+        if found is None:
+            if len(strings) == 256:
+                raise ValueError("more than 255 distinct reasons and variants in one block")
+            found = strings[text] = len(strings)
+        return found
+
     seq = np.fromiter((e.seq for e in entries), dtype="<u8", count=count)
     op = np.fromiter((e.op == "remove" for e in entries), dtype=np.uint8, count=count)
     kind = np.fromiter((_TYPE_CODE[e.type] for e in entries), dtype=np.uint8, count=count)
-    digests = bytearray(32 * count)
-    records = []
-    for row, entry in enumerate(entries):
-        fields = [entry.item, entry.variant or "", entry.reason]
-        if entry.type == "vpdq":
-            fields.append(entry.value)
-        else:
-            raw = bytes.fromhex(entry.value)
-            digests[32 * row : 32 * row + len(raw)] = raw
-        records.append(_FIELD.join(fields))
-    text = _RECORD.join(records).encode()
-    raw_block = b"".join(
-        (_HEAD.pack(MAGIC, count, len(text)), seq.tobytes(), op.tobytes(), kind.tobytes()),
+    reason = np.fromiter((code(e.reason) for e in entries), dtype=np.uint8, count=count)
+    variant = np.fromiter((code(e.variant) for e in entries), dtype=np.uint8, count=count)
+    digests = np.zeros((count, 32), dtype=np.uint8)
+    for name, size in (("pdq", 32), ("sha256", 32), ("md5", 16)):
+        rows = np.flatnonzero(kind == _TYPE_CODE[name])
+        if len(rows):
+            values = "".join(entries[row].value for row in rows.tolist())
+            digests[rows, :size] = np.frombuffer(bytes.fromhex(values), np.uint8).reshape(-1, size)
+    videos = [entries[row].value for row in np.flatnonzero(kind == _TYPE_CODE["vpdq"]).tolist()]
+    text = _SECTION.join(
+        (
+            _FIELD.join(strings),
+            _RECORD.join(e.item for e in entries),
+            _RECORD.join(videos),
+        )
+    ).encode()
+    body = b"".join(
+        (
+            _HEAD.pack(MAGIC, count, len(text)),
+            seq.tobytes(),
+            op.tobytes(),
+            kind.tobytes(),
+            reason.tobytes(),
+            variant.tobytes(),
+            digests.tobytes(),
+            text,
+        )
     )
-    body = raw_block + bytes(digests) + text
     compressed = zstandard.ZstdCompressor(level=level).compress(body)
     return _FRAME.pack(len(compressed)) + compressed
 
@@ -125,37 +155,46 @@ def decode_block(compressed: bytes) -> Block:
         raise WireFormatError("block too short")
     magic, count, text_len = _HEAD.unpack_from(body)
     if magic != MAGIC:
-        raise WireFormatError("not a Redress feed block (bad magic)")
+        raise WireFormatError("not a Redress feed block of this version (bad magic)")
     at = _HEAD.size
-    need = at + count * (8 + 1 + 1 + 32) + text_len
+    need = at + count * (8 + 4 + 32) + text_len
     if len(body) != need:
         raise WireFormatError(f"block is {len(body)} bytes, expected {need}")
     seq = np.frombuffer(body, dtype="<u8", count=count, offset=at).astype(np.int64)
     at += 8 * count
-    op = np.frombuffer(body, dtype=np.uint8, count=count, offset=at)
-    at += count
-    kind = np.frombuffer(body, dtype=np.uint8, count=count, offset=at)
-    at += count
+    columns = []
+    for _ in range(4):
+        columns.append(np.frombuffer(body, dtype=np.uint8, count=count, offset=at))
+        at += count
+    op, kind, reason, variant = columns
     digest = np.frombuffer(body, dtype=np.uint8, count=32 * count, offset=at).reshape(count, 32)
     at += 32 * count
-    text = body[at:].decode()
-    records = text.split(_RECORD) if count else []
-    if len(records) != count:
-        raise WireFormatError("text section does not hold one record per entry")
-    items: list[str] = []
-    variants: list[str | None] = []
-    reasons: list[str] = []
-    vpdq: dict[int, str] = {}
-    for row, record in enumerate(records):
-        fields = record.split(_FIELD)
-        items.append(fields[0])
-        variants.append(fields[1] or None)
-        reasons.append(fields[2])
-        if len(fields) > 3:
-            vpdq[row] = fields[3]
+    sections = body[at:].decode().split(_SECTION)
+    if len(sections) != 3:
+        raise WireFormatError("text section is not three parts")
+    strings = sections[0].split(_FIELD)
+    items = sections[1].split(_RECORD) if count else []
+    if len(items) != count:
+        raise WireFormatError("text section does not hold one item reference per entry")
     if int(kind.max(initial=0)) >= len(TYPES):
         raise WireFormatError("unknown signal type code")
-    return Block(seq, op, kind, digest, items, variants, reasons, vpdq)
+    if max(int(reason.max(initial=0)), int(variant.max(initial=0))) >= len(strings):
+        raise WireFormatError("string code out of range")
+    video_rows = np.flatnonzero(kind == _TYPE_CODE["vpdq"]).tolist()
+    videos = sections[2].split(_RECORD) if video_rows else []
+    if len(videos) != len(video_rows):
+        raise WireFormatError("vPDQ section does not match the vpdq entries")
+    return Block(
+        seq,
+        op,
+        kind,
+        reason,
+        variant,
+        digest,
+        strings,
+        items,
+        dict(zip(video_rows, videos, strict=True)),
+    )
 
 
 def iter_frames(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -30,17 +30,26 @@ class BankHit:
     distance: int | None
 
 
+Key = bytes | str  # digest bytes for pdq/md5/sha256, the text for vpdq
+
+
 class HubBank:
-    """The indexed signals of one hub."""
+    """The indexed signals of one hub.
+
+    Per signal type: `_ids` maps a value to its index id; `_keys` and `_item` are lists indexed
+    by id (None once removed), `_more` holds the rare extra item references of a signal that
+    several items share.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.pdq = PdqIndex()
         self.exact = {"md5": ExactIndex(), "sha256": ExactIndex()}
         self.vpdq = VpdqIndex()
-        self._ids: list[dict[str, int]] = [{}, {}, {}, {}]  # per type: value key -> id
-        self._values: list[dict[int, str]] = [{}, {}, {}, {}]  # per type: id -> value key
-        self._items: list[dict[int, list[str]]] = [{}, {}, {}, {}]
+        self._ids: list[dict[Key, int]] = [{}, {}, {}, {}]
+        self._keys: list[list[Key | None]] = [[], [], [], []]
+        self._item: list[list[str | None]] = [[], [], [], []]
+        self._more: list[dict[int, list[str]]] = [{}, {}, {}, {}]
         self._lock = threading.Lock()
         self.applied = 0
 
@@ -53,59 +62,76 @@ class HubBank:
 
     def item_count(self) -> int:
         """(signal, item reference) pairs held."""
-        return sum(len(refs) for items in self._items for refs in items.values())
+        return len(self) + sum(len(refs) for more in self._more for refs in more.values())
 
     def apply(self, block: Block) -> None:
         """Apply a block of feed entries, in order."""
+        count = len(block)
+        keys: list[Key] = block.digest.view("V32").ravel().tolist()
         with self._lock:
-            pending: list[int] = []  # rows of new PDQ signals, added to the index together
-            pending_keys: list[str] = []
-            digest_hex = block.digest.tobytes().hex()
-            for row in range(len(block)):
-                kind = int(block.type[row])
+            if not block.op.any() and not block.type.any() and self._all_new(keys):
+                self._add_pdq_block(block, keys)  # the bulk case: new PDQ signals only
+            else:
+                self._apply_rows(block, keys)
+            self.applied += count
+
+    def _all_new(self, keys: list[Key]) -> bool:
+        return len(set(keys)) == len(keys) and self._ids[_PDQ].keys().isdisjoint(keys)
+
+    def _add_pdq_block(self, block: Block, keys: list[Key]) -> None:
+        ids = self.pdq.add_bytes(block.digest)
+        self._ids[_PDQ].update(zip(keys, ids, strict=True))
+        self._keys[_PDQ].extend(keys)
+        self._item[_PDQ].extend(block.item)
+
+    def _apply_rows(self, block: Block, keys: list[Key]) -> None:
+        pending: list[int] = []  # rows of new PDQ signals, added to the index together
+        for row, (op, kind, item) in enumerate(
+            zip(block.op.tolist(), block.type.tolist(), block.item, strict=True)
+        ):
+            digest = keys[row]
+            assert isinstance(digest, bytes)
+            key: Key = digest
+            if kind == _MD5:
+                key = digest[:16]
+            elif kind == _VPDQ:
+                key = block.vpdq[row]
+            ids = self._ids[kind]
+            known = ids.get(key)
+            if op == 0:
+                if known is not None:
+                    if item != self._item[kind][known] and item not in self._more[kind].get(
+                        known, ()
+                    ):
+                        self._more[kind].setdefault(known, []).append(item)
+                    continue
                 if kind == _PDQ:
-                    key = digest_hex[64 * row : 64 * row + 64]
+                    new_id = self.pdq.total_ids + len(pending)
+                    pending.append(row)
                 elif kind == _VPDQ:
-                    key = block.vpdq[row]
+                    new_id = self.vpdq.add(VpdqSignal().parse(str(key)))
                 else:
-                    key = digest_hex[64 * row : 64 * row + (32 if kind == _MD5 else 64)]
-                ids = self._ids[kind]
-                item = block.item[row]
-                if block.op[row] == 0:
-                    known = ids.get(key)
-                    if known is not None:
-                        holders = self._items[kind][known]
-                        if item not in holders:
-                            holders.append(item)
-                        continue
-                    if kind == _PDQ:
-                        new_id = self.pdq.total_ids + len(pending)
-                        pending.append(row)
-                        pending_keys.append(key)
-                    elif kind == _VPDQ:
-                        new_id = self.vpdq.add(VpdqSignal().parse(key))
-                    else:
-                        (new_id,) = self.exact[TYPES[kind]].add([key])
-                    ids[key] = new_id
-                    self._values[kind][new_id] = key
-                    self._items[kind][new_id] = [item]
-                else:
-                    known = ids.pop(key, None)
-                    if known is None:
-                        continue
-                    if kind == _PDQ and pending:
-                        self._flush(block, pending)
-                    self._values[kind].pop(known, None)
-                    self._items[kind].pop(known, None)
-                    if kind == _PDQ:
-                        self.pdq.remove([known])
-                    elif kind == _VPDQ:
-                        self.vpdq.remove([known])
-                    else:
-                        self.exact[TYPES[kind]].remove([known])
-            if pending:
+                    (new_id,) = self.exact[TYPES[kind]].add([digest[: len(key)].hex()])
+                ids[key] = new_id
+                self._keys[kind].append(key)
+                self._item[kind].append(item)
+                continue
+            if known is None:
+                continue
+            if kind == _PDQ and pending:
                 self._flush(block, pending)
-            self.applied += len(block)
+            del ids[key]
+            self._keys[kind][known] = None
+            self._item[kind][known] = None
+            self._more[kind].pop(known, None)
+            if kind == _PDQ:
+                self.pdq.remove([known])
+            elif kind == _VPDQ:
+                self.vpdq.remove([known])
+            else:
+                self.exact[TYPES[kind]].remove([known])
+        if pending:
+            self._flush(block, pending)
 
     def _flush(self, block: Block, rows: list[int]) -> None:
         self.pdq.add_bytes(block.digest[np.asarray(rows, dtype=np.int64)])
@@ -114,16 +140,24 @@ class HubBank:
     def hit(self, kind: str, id_: int, distance: int | None) -> BankHit | None:
         """The signal behind an index id, if still live."""
         code = TYPES.index(kind)
-        value = self._values[code].get(id_)
-        if value is None:
+        keys = self._keys[code]
+        key = keys[id_] if 0 <= id_ < len(keys) else None
+        if key is None:
             return None
-        return BankHit(kind, value, tuple(self._items[code].get(id_, ())), distance)
+        value = key if isinstance(key, str) else key.hex()
+        first = self._item[code][id_]
+        items = ((first,) if first else ()) + tuple(self._more[code].get(id_, ()))
+        return BankHit(kind, value, items, distance)
 
     def entries(self) -> Iterator[WireEntry]:
         """Every live (signal, item) pair as an add entry (what a snapshot holds)."""
-        for kind, values in enumerate(self._values):
-            for id_, value in list(values.items()):
-                for item in self._items[kind].get(id_, []):
+        for kind, keys in enumerate(self._keys):
+            for id_, key in enumerate(keys):
+                if key is None:
+                    continue
+                value = key if isinstance(key, str) else key.hex()
+                first = self._item[kind][id_]
+                for item in ([first] if first else []) + self._more[kind].get(id_, []):
                     yield WireEntry(0, "add", TYPES[kind], value, item, None, "snapshot")
 
     def save(self, directory: Path, cursor: int) -> Path:

@@ -194,7 +194,9 @@ class PdqIndex:
             self._words[start:end] = words
             self._alive[start:end] = True
             self._count = end
-        if self.delta_size >= self.merge_every:
+        # Geometric: the delta may grow to an eighth of the bank, so bulk loads merge O(log n)
+        # times, not once per `merge_every` hashes.
+        if self.delta_size >= max(self.merge_every, self._count // 8):
             self.merge(wait=not self.background)
         return range(start, end)
 
