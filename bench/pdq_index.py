@@ -21,9 +21,10 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import reference_dir, write_result  # noqa: E402
-from redress.hashing.files import HashOptions, hash_file  # noqa: E402
-from redress.matching import PdqIndex  # noqa: E402
+from bench._common import reference_dir, write_result
+
+from redress.hashing.files import HashOptions, hash_file
+from redress.matching import PdqIndex
 
 RADIUS = 31
 QUERIES = 2000

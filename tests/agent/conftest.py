@@ -76,6 +76,7 @@ def start_agent(hub_url: str, key: str, state: Path, database: str, **env: str) 
         "REDRESS_AGENT_STATE_DIR": str(state),
         "REDRESS_AGENT_TOKEN": TOKEN,
         "REDRESS_AGENT_POLL_SECONDS": "0.2",
+        "REDRESS_AGENT_LONG_POLL_SECONDS": "1",
         **env,
     }
     log = state.with_suffix(f".{port}.log")

@@ -31,7 +31,12 @@ class AgentSettings(BaseSettings):
         description="Bearer token the platform's services and moderators use; unset: one is "
         "generated into STATE_DIR/agent-token on first start.",
     )
-    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Pause after a failed or empty long poll."
+    )
+    long_poll_seconds: float = Field(
+        default=5.0, ge=0, le=30, description="How long the hub may hold a caught-up request."
+    )
     snapshot_seconds: float = Field(default=60.0, gt=0)
     media_retention_hours: float = Field(default=168.0, gt=0)
     max_upload_bytes: int = Field(default=200 * 2**20, ge=1024)

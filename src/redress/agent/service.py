@@ -139,6 +139,8 @@ class HubFollower:
         self.last_snapshot = time.monotonic()
         self.snapshot_cursor = 0
         self.failures = 0
+        self.long_polled = False
+        self.progressed = False
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -158,23 +160,26 @@ class HubFollower:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after the current request."""
+        """Stop following. A long poll in progress is abandoned (the thread is a daemon): what
+        it might still apply is re-applied from the saved cursor next time, harmlessly."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=1)
 
     def _run(self) -> None:
         with httpx.Client(
             base_url=self.hub.url,
             headers={"Authorization": f"Bearer {self.hub.key}"},
-            timeout=httpx.Timeout(30.0, connect=5.0),
+            timeout=httpx.Timeout(60.0, connect=5.0),
         ) as client:
             while not self._stop.is_set():
                 try:
                     more = self.sync_once(client)
                     self.failures = 0
                     self.last_error = None
-                except (httpx.HTTPError, ValueError, AgentError) as exc:
+                except (httpx.HTTPError, ValueError, AgentError, RuntimeError) as exc:
+                    if self._stop.is_set():
+                        break
                     self.failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                     self.agent.metrics.sync_errors.labels(self.hub.name).inc()
@@ -188,12 +193,16 @@ class HubFollower:
                     self._stop.wait(delay)
                     continue
                 self.maybe_snapshot()
-                if not more:
+                if not more and not self.progressed and not self.long_polled:
                     self._stop.wait(self.agent.settings.poll_seconds)
 
     def sync_once(self, client: httpx.Client) -> bool:
         """Fetch and apply one response of the compact feed; True if more is waiting."""
-        query = {"cursor": str(self.cursor), "limit": str(self.agent.settings.feed_limit)}
+        settings = self.agent.settings
+        query = {"cursor": str(self.cursor), "limit": str(settings.feed_limit)}
+        if self.caught_up_once and settings.long_poll_seconds:
+            query["wait"] = str(settings.long_poll_seconds)
+        asked = time.monotonic()
         with client.stream("GET", "/v1/feed.bin", params=query) as response:
             if response.status_code != 200:
                 response.read()
@@ -204,12 +213,18 @@ class HubFollower:
                 )
             until = int(response.headers["X-Next-Cursor"])
             head = int(response.headers["X-Feed-Head"])
-            for frame in iter_frames(response.iter_raw()):
+            for frame in iter_frames(response.iter_raw(1 << 20)):
                 self.bank.apply(decode_block(frame))
+        # A hub that held the request (long polling) lets us ask again at once; one that
+        # answered straight away with nothing new is asked again after `poll_seconds`.
+        self.long_polled = "wait" in query and time.monotonic() - asked >= 0.5 * float(
+            query["wait"]
+        )
         if until < self.cursor:
             raise AgentError(
                 502, "hub_went_back", f"hub's feed ends at {head}, before our cursor {self.cursor}"
             )
+        self.progressed = until > self.cursor
         self.cursor, self.head = until, head
         name = self.hub.name
         self.agent.metrics.lag_entries.labels(name).set(max(0, head - until))

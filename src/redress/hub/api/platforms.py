@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -85,22 +88,40 @@ def feed(
     response_class=StreamingResponse,
     responses={200: {"content": {MEDIA_TYPE: {}}, "description": "zstd-compressed blocks"}},
 )
-def feed_binary(
+async def feed_binary(
+    request: Request,
     context: Hub,
     key: Key,
     cursor: Annotated[str, Query(max_length=32)] = "",
     limit: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
+    wait: Annotated[float, Query(ge=0, le=30)] = 0,
 ) -> StreamingResponse:
     """The same feed as `/v1/feed`, in the compact streamed format of docs/feed-format.md.
 
     Covers sequence numbers after `cursor` up to the `X-Next-Cursor` response header (pass it
     back as `cursor`); `X-Feed-Head` is the newest entry, so `X-Next-Cursor == X-Feed-Head`
-    means caught up. Whole blocks are served from memory once written.
+    means caught up. With `wait` (seconds, up to 30), a caught-up caller is answered as soon
+    as something new is written (long polling) instead of at once. Whole blocks are served
+    from memory once written.
     """
     after = parse_cursor(cursor)
-    with context.transaction() as session:
-        authenticate(session, key, Scope.FEED_READ)
-        head = feed_head(session)
+
+    def authorised_head() -> int:
+        with context.transaction() as session:
+            authenticate(session, key, Scope.FEED_READ)
+            return feed_head(session)
+
+    def head_now() -> int:
+        with context.sessions() as session:
+            return feed_head(session)
+
+    head = await run_in_threadpool(authorised_head)
+    deadline = time.monotonic() + wait
+    while head <= after and time.monotonic() < deadline:
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(0.05)
+        head = await run_in_threadpool(head_now)
     until = max(after, plan(after, head, limit))
     return StreamingResponse(
         stream(context.sessions, context.feed_cache, after, until, head),
