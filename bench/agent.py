@@ -102,8 +102,8 @@ def update_latency(hub: httpx.Client, agent: httpx.Client, trials: int) -> dict[
         started = time.perf_counter()
         wait_until(lambda: decision() == "review")
         adds.append(time.perf_counter() - started)
-        started = time.perf_counter()
         hub.post(f"/v1/cases/{created['case_number']}/withdraw", json={"pin": created["pin"]})
+        started = time.perf_counter()  # from the hub's answer: the withdrawal is committed
         wait_until(lambda: decision() == "allow")
         removals.append(time.perf_counter() - started)
     return {

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.agent.bank import BankHit, HubBank
@@ -535,7 +535,6 @@ class Agent:
                     .limit(1000)
                 )
             )
-            pending_total = len(due)
         by_hub: dict[str, list[Outbox]] = {}
         for row in due:
             by_hub.setdefault(row.hub, []).append(row)
@@ -577,7 +576,11 @@ class Agent:
                         )
             if error is not None:
                 LOGGER.warning("feedback to hub %s not delivered: %s", name, error)
-        self.metrics.outbox.set(pending_total - acknowledged)
+        with self.transaction() as session:
+            waiting = session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+            )
+        self.metrics.outbox.set(waiting or 0)
         return acknowledged
 
     def expire_media(self) -> None:
