@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/robustness.py
 	$(BIN)/python bench/hub_throughput.py
 	$(BIN)/python bench/browser_hashing.py
+	$(BIN)/python bench/pdq_index.py
+	$(BIN)/python bench/agent.py
 
 # Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
 translations: $(STAMP)

@@ -1,13 +1,20 @@
 """PdqIndex vs FAISS brute force (IndexBinaryFlat) vs FAISS multi-index hashing in HMA's shape
 (IndexBinaryMultiHash, 16 tables of 16 bits, nflip 1), side by side, one thread, radius 31.
 
-The bank: half *clustered* hashes made from real PDQ hashes (the reference photos' 8
-orientations each) by flipping 20-70 random bits (banks of similar pictures; the bits keep the
-real hashes' biases), among which 1 in 8 is a near-duplicate (1-8 bits from its source, as
-re-uploads and edits are); half uniformly random. Queries: half bank members with up to 16 bits
-flipped (hits), half new clustered hashes (mostly misses).
+Real hashes: Meta's 1,350 haystack hashes, the reference photos in their 8 orientations and the
+frames of the reference vPDQ hashes. Two bank shapes, each half uniformly random and half
+*clustered*:
 
-    python bench/pdq_index.py [SIZE ...]     (default: 1000000 10000000)
+- `bank`: groups of 1-16 near-duplicates (0-16 bits from the group's centre, as re-uploads,
+  edits and Redress's variants are), the centres made from real hashes by flipping 48-80 bits
+  (so they keep the real hashes' bit biases);
+- `dense` (a stress test): real hashes with 20-70 bits flipped, i.e. millions of hashes crowded
+  within 70 bits of a few thousand points, far denser than a bank of distinct pictures.
+
+Queries: half bank members with up to 16 bits flipped (hits), half new clustered hashes made
+the same way as the bank's (mostly misses).
+
+    python bench/pdq_index.py [SIZE ...] [--shape bank|dense]   (default: 1000000 10000000, bank)
 """
 
 from __future__ import annotations
@@ -53,13 +60,18 @@ def flipped(rows: np.ndarray, low: int, high: int, rng: np.random.Generator) -> 
     return out
 
 
-def make_bank(size: int, real: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    clustered = size // 2
-    sources = real[rng.integers(0, len(real), clustered)]
-    bank = flipped(sources, 20, 70, rng)
-    near = rng.random(clustered) < 1 / 8
-    bank[near] = flipped(bank[np.flatnonzero(near) - 1], 1, 8, rng)
-    randoms = rng.integers(0, 256, (size - clustered, 32), dtype=np.uint8)
+def clustered(count: int, real: np.ndarray, shape: str, rng: np.random.Generator) -> np.ndarray:
+    if shape == "dense":
+        return flipped(real[rng.integers(0, len(real), count)], 20, 70, rng)
+    sizes = rng.integers(1, 17, count // 8 + 1)
+    centres = flipped(real[rng.integers(0, len(real), len(sizes))], 48, 80, rng)
+    owner = np.repeat(np.arange(len(sizes)), sizes)[:count]
+    return flipped(centres[owner], 0, 16, rng)
+
+
+def make_bank(size: int, real: np.ndarray, shape: str, rng: np.random.Generator) -> np.ndarray:
+    bank = clustered(size // 2, real, shape, rng)
+    randoms = rng.integers(0, 256, (size - len(bank), 32), dtype=np.uint8)
     return np.concatenate((bank, randoms))
 
 
@@ -74,13 +86,13 @@ def timed_queries(search: object, queries: np.ndarray, batch: int) -> float:
     return len(queries) / (time.perf_counter() - started)
 
 
-def run(size: int, real: np.ndarray) -> dict[str, object]:
+def run(size: int, real: np.ndarray, shape: str) -> dict[str, object]:
     rng = np.random.default_rng(size)
-    bank = make_bank(size, real, rng)
+    bank = make_bank(size, real, shape, rng)
     hits = flipped(bank[rng.integers(0, size, QUERIES // 2)], 0, 16, rng)
-    misses = flipped(real[rng.integers(0, len(real), QUERIES - len(hits))], 20, 70, rng)
+    misses = clustered(QUERIES - len(hits), real, shape, rng)
     queries = np.concatenate((hits, misses))
-    figures: dict[str, object] = {"size": size}
+    figures: dict[str, object] = {"size": size, "shape": shape, "real_hashes": len(real)}
 
     before = rss()
     started = time.perf_counter()
@@ -90,7 +102,6 @@ def run(size: int, real: np.ndarray) -> dict[str, object]:
     figures["redress_build_s"] = round(time.perf_counter() - started, 2)
     figures["redress_rss_bytes_per_hash"] = round((rss() - before) / size, 1)
     figures["redress_index_bytes_per_hash"] = round(index.memory_bytes() / size, 1)
-    words = index  # noqa: F841 - keep alive for the measurement below
     from redress.matching.pdq_index import bytes_to_words
 
     query_words = bytes_to_words(queries)
@@ -141,16 +152,23 @@ def run(size: int, real: np.ndarray) -> dict[str, object]:
 
 
 def main() -> None:
-    sizes = [int(arg) for arg in sys.argv[1:]] or [1_000_000, 10_000_000]
+    args = sys.argv[1:]
+    shape = "bank"
+    if "--shape" in args:
+        at = args.index("--shape")
+        shape = args[at + 1]
+        del args[at : at + 2]
+    sizes = [int(arg) for arg in args] or [1_000_000, 10_000_000]
     real = real_hashes()
     results = []
     for size in sizes:
-        figures = run(size, real)
+        figures = run(size, real, shape)
         results.append(figures)
         print(f"--- {size:,} hashes, radius {RADIUS}, one thread ---")
         for name, value in figures.items():
             print(f"  {name:32} {value}")
-    print(f"saved {write_result('pdq_index', {'radius': RADIUS, 'results': results})}")
+    name = "pdq_index" if shape == "bank" else f"pdq_index_{shape}"
+    print(f"saved {write_result(name, {'radius': RADIUS, 'results': results})}")
 
 
 if __name__ == "__main__":

@@ -240,3 +240,25 @@ def test_review_page_sign_in_and_decide(hub, tmp_path):
             return status["items"][0]["platforms_removed"] == 1
 
         wait_for(removed, 15, "Blocked at the hub")
+
+
+@pytest.mark.reference
+def test_video_upload_matches_by_vpdq_with_segments(hub, tmp_path, reference):
+    hashes = reference / "vpdq" / "hashes"
+    videos = reference / "vpdq" / "videos"
+    frames = (hashes / "chair-22-sd-grey-bar.txt").read_text()
+    hub.create_case([{"type": "vpdq", "value": frames}])
+    with run_agent(tmp_path, [HubConfig("hub", hub.url, hub.participant("P"))]) as running:
+        running.wait_ready()
+        with (videos / "chair-22-sd-grey-bar.mp4").open("rb") as upload:
+            result = running.client.post("/v1/check", files={"file": ("clip.mp4", upload)})
+        assert result.status_code == 200, result.text
+        body = result.json()
+        assert body["decision"] == "review"
+        (match,) = body["matches"]
+        assert match["signal"]["type"] == "vpdq" and match["distance"] is None
+        start, end = match["segments"][0]
+        assert start == 0.0 and end > 10  # the whole clip, as time ranges in seconds
+        with (videos / "doorknob-hd-no-bar.mp4").open("rb") as upload:
+            other = running.client.post("/v1/check", files={"file": ("other.mp4", upload)})
+        assert other.json()["decision"] == "allow"
