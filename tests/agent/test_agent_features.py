@@ -14,6 +14,7 @@ import uvicorn
 
 from redress.agent.config import AgentSettings, ConfigError, HubConfig, hubs_from_file
 from redress.agent.service import Agent
+from redress.hashing.files import hash_file
 from redress.web.agent_app import create_agent_app
 from tests.agent.conftest import TOKEN, Gate, wait_for
 from tests.hub.conftest import _migrate, hub_settings, serve
@@ -244,13 +245,16 @@ def test_review_page_sign_in_and_decide(hub, tmp_path):
 
 @pytest.mark.reference
 def test_video_upload_matches_by_vpdq_with_segments(hub, tmp_path, reference):
-    hashes = reference / "vpdq" / "hashes"
     videos = reference / "vpdq" / "videos"
-    frames = (hashes / "chair-22-sd-grey-bar.txt").read_text()
-    hub.create_case([{"type": "vpdq", "value": frames}])
+    # The survivor's device hashed the original clip (one frame a second, as the portal does);
+    # the upload is a re-encode of it with a grey bar added.
+    (banked,) = [
+        s for s in hash_file(videos / "chair-orig-22-sd-bar.mp4").signals if s.type == "vpdq"
+    ]
+    hub.create_case([{"type": "vpdq", "value": banked.value}])
     with run_agent(tmp_path, [HubConfig("hub", hub.url, hub.participant("P"))]) as running:
         running.wait_ready()
-        with (videos / "chair-22-sd-grey-bar.mp4").open("rb") as upload:
+        with (videos / "chair-22-sd-grey-bar.mp4").open("rb") as upload:  # not the same bytes
             result = running.client.post("/v1/check", files={"file": ("clip.mp4", upload)})
         assert result.status_code == 200, result.text
         body = result.json()
