@@ -4,11 +4,11 @@ brute-force scans. Kept apart from `pdq_index` so the Python-level logic stays t
 Hashes are held as rows of four uint64 words, most significant bits first, so bit `k` of the hash
 (counting from the first hex digit's top bit) is bit `63 - k % 64` of word `k // 64`.
 
-A table covers a contiguous run of `width` bits of the hash (its substring). Its entries are the
-ids sorted by the substring's top `prefix_bits` bits (a direct-addressed offset array gives each
-prefix's bucket), with the substring's remaining low bits kept beside each id (`low`), so a probe
-visits one bucket per prefix within radius and filters its entries on the low bits before any
-full hash is read.
+A table covers a contiguous run of `width` bits of the hash (its substring). Its entries are
+sorted by the substring's top `prefix_bits` bits (a direct-addressed offset array gives each
+prefix's bucket); an entry is one uint32, the id shifted left past the substring's remaining low
+bits, which fill the bottom. A probe visits one bucket per prefix within radius, reads each
+entry once (one cache miss per bucket), and filters on the low bits before any full hash is read.
 """
 
 from __future__ import annotations
@@ -79,12 +79,12 @@ def build_table(
     width: int,
     prefix_bits: int,
     offsets: np.ndarray,
-    ids: np.ndarray,
-    low: np.ndarray,
+    entries: np.ndarray,
 ) -> None:
     """Fill one table over hashes [0, count) in place: a counting sort on the prefix.
 
-    `offsets` has 2**prefix_bits + 1 slots; `ids` and `low` have `count`.
+    `offsets` has 2**prefix_bits + 1 slots, `entries` (uint32) `count`; ids must fit in the
+    32 - (width - prefix_bits) bits above the low bits.
     """
     low_bits = width - prefix_bits
     buckets = 1 << prefix_bits
@@ -101,8 +101,7 @@ def build_table(
         slot = key >> low_bits
         position = cursor[slot]
         cursor[slot] = position + 1
-        ids[position] = row
-        low[position] = key & mask
+        entries[position] = (row << low_bits) | (key & mask)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -202,8 +201,7 @@ def search_tables(
     radii: np.ndarray,
     offset_base: np.ndarray,
     offsets: np.ndarray,
-    ids: np.ndarray,
-    low: np.ndarray,
+    entries: np.ndarray,
     count: int,
     alive: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,20 +236,21 @@ def search_tables(
     found = 0
     for k in range(probes):
         if k + _AHEAD < probes:
-            ahead = probe_table[k + _AHEAD] * count + begins[k + _AHEAD]
-            _prefetch(ids, ahead)
-            _prefetch(low, ahead)
+            _prefetch(entries, probe_table[k + _AHEAD] * count + begins[k + _AHEAD])
         table_base = probe_table[k] * count
         qlow = probe_low[k]
         budget = probe_budget[k]
         query = probe_query[k]
         table = probe_table[k]
+        lbits = widths[table] - prefix_bits[table]
+        mask = (np.int64(1) << lbits) - 1
         for position in range(table_base + begins[k], table_base + ends[k]):
+            entry = np.int64(entries[position])
             # Branch-free: always write, advance only when the low bits are within budget.
             cand_query[found] = query
             cand_table[found] = table
-            cand_id[found] = ids[position]
-            found += _popcount(low[position] ^ qlow) <= budget
+            cand_id[found] = entry >> lbits
+            found += _popcount((entry & mask) ^ qlow) <= budget
     distances = np.empty(found, dtype=np.int64)
     flat = words.reshape(-1)
     for c in range(found):

@@ -91,8 +91,9 @@ class TableLayout:
             dtype=np.int64,
         )
         starts = np.concatenate(([0], np.cumsum(widths)[:-1])).astype(np.int64)
-        # Buckets ≈ n/4 (a few ids each), at most 8 low bits kept beside each id.
-        prefix = np.maximum(np.minimum(widths, log_n - 2), widths - 8).astype(np.int64)
+        # Buckets ≈ n/4 (a few ids each); the low bits share a uint32 with the id.
+        low_room = 32 - max(1, math.ceil(math.log2(max(count, 2))))
+        prefix = np.maximum(np.minimum(widths, log_n - 2), widths - low_room).astype(np.int64)
         sizes = (np.int64(1) << prefix) + 1
         offset_base = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         return cls(starts, widths, prefix, offset_base)
@@ -113,20 +114,18 @@ class _Tables:
     layout: TableLayout
     count: int
     offsets: np.ndarray
-    ids: np.ndarray
-    low: np.ndarray
+    entries: np.ndarray
 
     @property
     def nbytes(self) -> int:
-        return int(self.offsets.nbytes + self.ids.nbytes + self.low.nbytes)
+        return int(self.offsets.nbytes + self.entries.nbytes)
 
 
 def _build(words: np.ndarray, count: int) -> _Tables:
     layout = TableLayout.for_size(count)
     tables = len(layout.widths)
     offsets = np.empty(int(((np.int64(1) << layout.prefix_bits) + 1).sum()), dtype=np.uint32)
-    ids = np.empty(tables * count, dtype=np.uint32)
-    low = np.empty(tables * count, dtype=np.uint8)
+    entries = np.empty(tables * count, dtype=np.uint32)
     for t in range(tables):
         base = int(layout.offset_base[t])
         _mih.build_table(
@@ -136,10 +135,9 @@ def _build(words: np.ndarray, count: int) -> _Tables:
             int(layout.widths[t]),
             int(layout.prefix_bits[t]),
             offsets[base : base + (1 << int(layout.prefix_bits[t])) + 1],
-            ids[t * count : (t + 1) * count],
-            low[t * count : (t + 1) * count],
+            entries[t * count : (t + 1) * count],
         )
-    return _Tables(layout, count, offsets, ids, low)
+    return _Tables(layout, count, offsets, entries)
 
 
 class PdqIndex:
@@ -296,8 +294,7 @@ class PdqIndex:
                     layout.radii(threshold),
                     layout.offset_base,
                     tables.offsets,
-                    tables.ids,
-                    tables.low,
+                    tables.entries,
                     tables.count,
                     alive,
                 )
