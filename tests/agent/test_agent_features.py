@@ -149,6 +149,11 @@ def test_negative_bank_suppresses_matches(hub, tmp_path):
             "/v1/negative", json={"signals": [{"type": "vpdq", "value": "0,100," + value + ",0"}]}
         )
         assert bad.status_code == 422
+        (entry,) = running.client.get("/v1/negative").json()["entries"]
+        assert entry["note"] == "meme"
+        assert running.client.delete(f"/v1/negative/{entry['id']}").status_code == 200
+        assert running.check(("pdq", value))["decision"] == "review"
+        assert running.client.delete(f"/v1/negative/{entry['id']}").status_code == 404
 
 
 def test_feedback_waits_in_the_outbox_while_the_hub_is_unreachable(hub, tmp_path):
@@ -221,7 +226,7 @@ def test_review_page_sign_in_and_decide(hub, tmp_path):
         with httpx.Client(base_url=running.url, follow_redirects=True) as page:
             assert "Agent token" in page.get("/review").text
             wrong = page.post("/review/signin", data={"token": "nope", "name": "Sam"})
-            assert wrong.status_code == 401
+            assert wrong.status_code == 401 and "not right" in wrong.text
             listing = page.post("/review/signin", data={"token": TOKEN, "name": "Sam"})
             assert "post-77" in listing.text and "Signed in as Sam" in listing.text
             assert "default-src 'none'" in listing.headers["content-security-policy"]
@@ -266,3 +271,17 @@ def test_video_upload_matches_by_vpdq_with_segments(hub, tmp_path, reference):
         with (videos / "doorknob-hd-no-bar.mp4").open("rb") as upload:
             other = running.client.post("/v1/check", files={"file": ("other.mp4", upload)})
         assert other.json()["decision"] == "allow"
+
+
+def test_review_sign_in_is_rate_limited(hub, tmp_path):
+    with run_agent(tmp_path, [HubConfig("hub", hub.url, hub.participant("P"))]) as running:
+        with httpx.Client(base_url=running.url) as page:
+            codes = [
+                page.post("/review/signin", data={"token": f"guess{i}", "name": "x"}).status_code
+                for i in range(11)
+            ]
+            assert codes == [401] * 10 + [429]
+            # Even the right token waits out the window once the limit is reached.
+            assert (
+                page.post("/review/signin", data={"token": TOKEN, "name": "x"}).status_code == 429
+            )

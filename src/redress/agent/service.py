@@ -613,6 +613,25 @@ class Agent:
                     422, "unsupported_type", "The negative bank holds pdq, md5 and sha256."
                 )
 
+    def negative_entries(self) -> list[NegativeSignal]:
+        """Everything in the negative bank, oldest first."""
+        with self.transaction() as session:
+            return list(session.scalars(select(NegativeSignal).order_by(NegativeSignal.id)))
+
+    def remove_negative(self, entry_id: int) -> None:
+        """Take one hash out of the negative bank (its matches are reported again)."""
+        with self.transaction() as session:
+            entry = session.get(NegativeSignal, entry_id)
+            if entry is None:
+                raise AgentError(
+                    404, "no_such_entry", f"The negative bank has no entry {entry_id}."
+                )
+            session.delete(entry)
+        with self._negative_lock:
+            self.negative_pdq = PdqIndex()
+            self.negative_exact = {"md5": ExactIndex(), "sha256": ExactIndex()}
+        self._load_negative()
+
     def add_negative(self, signals: Sequence[SignalRecord], note: str | None) -> int:
         """Add benign hashes; content matching one of them is never reported."""
         for signal in signals:

@@ -17,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from jinja2 import Environment, PackageLoader, select_autoescape
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -277,6 +280,27 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         signals = validate_signals([s.model_dump() for s in body.signals])
         return {"added": agent.add_negative(signals, body.note)}
 
+    @app.get("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    def negative_list() -> dict[str, Any]:
+        """The negative bank, oldest first."""
+        return {
+            "entries": [
+                {
+                    "id": e.id,
+                    "signal": {"type": e.signal_type, "value": e.signal_value},
+                    "note": e.note,
+                    "created_at": e.created_at.isoformat(),
+                }
+                for e in agent.negative_entries()
+            ]
+        }
+
+    @app.delete("/v1/negative/{entry_id}", tags=["negative bank"], dependencies=[authorised_only])
+    def negative_remove(entry_id: int) -> dict[str, int]:
+        """Take a hash out of the negative bank."""
+        agent.remove_negative(entry_id)
+        return {"removed": entry_id}
+
     # --- the moderator page -----------------------------------------------------------------
 
     def moderator(request: Request) -> str | None:
@@ -303,11 +327,20 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     def _csrf(who: str) -> str:
         return hmac.new(token_hash, f"csrf:{who}".encode(), hashlib.sha256).hexdigest()
 
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    signin_rate = parse("10/minute")
+
     @app.post("/review/signin", include_in_schema=False)
     def signin(
-        token: Annotated[str, Form(max_length=200)], name: Annotated[str, Form(max_length=60)]
+        request: Request,
+        token: Annotated[str, Form(max_length=200)],
+        name: Annotated[str, Form(max_length=60)],
     ) -> Response:
+        client = request.client.host if request.client else "unknown"
+        if not limiter.test(signin_rate, "agent-signin", client):
+            return page("agent_signin.html", status=429, error=True, busy=True)
         if not authorised(token) or not name.strip():
+            limiter.hit(signin_rate, "agent-signin", client)
             return page("agent_signin.html", status=401, error=True)
         response = RedirectResponse("/review", status_code=303)
         response.set_cookie(
