@@ -274,14 +274,13 @@ def test_video_upload_matches_by_vpdq_with_segments(hub, tmp_path, reference):
 
 
 def test_review_sign_in_is_rate_limited(hub, tmp_path):
-    with run_agent(tmp_path, [HubConfig("hub", hub.url, hub.participant("P"))]) as running:
-        with httpx.Client(base_url=running.url) as page:
-            codes = [
-                page.post("/review/signin", data={"token": f"guess{i}", "name": "x"}).status_code
-                for i in range(11)
-            ]
-            assert codes == [401] * 10 + [429]
-            # Even the right token waits out the window once the limit is reached.
-            assert (
-                page.post("/review/signin", data={"token": TOKEN, "name": "x"}).status_code == 429
-            )
+    hubs = [HubConfig("hub", hub.url, hub.participant("P"))]
+    with run_agent(tmp_path, hubs) as running, httpx.Client(base_url=running.url) as page:
+        codes = [
+            page.post("/review/signin", data={"token": f"guess{i}", "name": "x"}).status_code
+            for i in range(11)
+        ]
+        assert codes == [401] * 10 + [429]
+        # Even the right token waits out the window once the limit is reached.
+        right = page.post("/review/signin", data={"token": TOKEN, "name": "x"})
+        assert right.status_code == 429 and "Too many" in right.text
