@@ -26,11 +26,18 @@ from sqlalchemy import select
 
 from redress.agent.models import Review
 from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
+from redress.web import i18n
 from redress.web.app import BodySizeLimit, error_body
 
 _PAGES = Environment(
-    loader=PackageLoader("redress.web", "templates"), autoescape=select_autoescape(["html"])
+    loader=PackageLoader("redress.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
 )
+_PAGES.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+_PAGES.policies["ext.i18n.trimmed"] = True
 _SECURITY = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'",
@@ -313,16 +320,23 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             return None
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = _PAGES.get_template(name).render(**context)
+        request: Request = context.pop("request")
+        lang = i18n.negotiate(
+            request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+        )
+        i18n.activate(lang.code)
+        html = _PAGES.get_template(name).render(lang=lang, **context)
         return HTMLResponse(html, status_code=status, headers=_SECURITY)
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request) -> HTMLResponse:
         who = moderator(request)
         if who is None:
-            return page("agent_signin.html")
+            return page("agent_signin.html", request=request)
         held = _reviews("pending", 200)
-        return page("agent_review.html", reviews=held, moderator=who, csrf=_csrf(who))
+        return page(
+            "agent_review.html", request=request, reviews=held, moderator=who, csrf=_csrf(who)
+        )
 
     def _csrf(who: str) -> str:
         return hmac.new(token_hash, f"csrf:{who}".encode(), hashlib.sha256).hexdigest()
@@ -338,10 +352,10 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     ) -> Response:
         client = request.client.host if request.client else "unknown"
         if not limiter.test(signin_rate, "agent-signin", client):
-            return page("agent_signin.html", status=429, error=True, busy=True)
+            return page("agent_signin.html", request=request, status=429, error=True, busy=True)
         if not authorised(token) or not name.strip():
             limiter.hit(signin_rate, "agent-signin", client)
-            return page("agent_signin.html", status=401, error=True)
+            return page("agent_signin.html", request=request, status=401, error=True)
         response = RedirectResponse("/review", status_code=303)
         response.set_cookie(
             _COOKIE,
@@ -361,7 +375,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     ) -> Response:
         who = moderator(request)
         if who is None or not hmac.compare_digest(csrf, _csrf(who)):
-            return page("agent_signin.html", status=403, error=True)
+            return page("agent_signin.html", request=request, status=403, error=True)
         agent.decide(review_id, decision, who)
         return RedirectResponse("/review", status_code=303)
 
