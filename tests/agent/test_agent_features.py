@@ -284,3 +284,20 @@ def test_review_sign_in_is_rate_limited(hub, tmp_path):
         # Even the right token waits out the window once the limit is reached.
         right = page.post("/review/signin", data={"token": TOKEN, "name": "x"})
         assert right.status_code == 429 and "Too many" in right.text
+
+
+def test_a_damaged_snapshot_means_a_full_resync_not_a_crash(hub, tmp_path):
+    values = [random_pdq() for _ in range(5)]
+    hub.create_case(*[[{"type": "pdq", "value": v}] for v in values])
+    hubs = [HubConfig("hub", hub.url, hub.participant("P"))]
+    with run_agent(tmp_path, hubs, snapshot_seconds=0.01) as running:
+        running.wait_ready()
+        wait_for(lambda: list((tmp_path / "state" / "banks").glob("*.rdxbank")), 10, "a snapshot")
+    (snapshot,) = (tmp_path / "state" / "banks").glob("*.rdxbank")
+    snapshot.write_bytes(snapshot.read_bytes()[:40])  # cut short, as by a full disk
+    with run_agent(tmp_path, hubs) as running:
+        running.wait_ready()
+        state = running.client.get("/v1/hubs").json()["hubs"][0]
+        assert state["signals"]["pdq"] == 5, str(state)
+        assert running.check(("pdq", values[2]))["decision"] == "review"
+        assert 'redress_agent_pdq_index_bytes{hub="hub"}' in running.client.get("/metrics").text

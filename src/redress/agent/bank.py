@@ -167,7 +167,9 @@ class HubBank:
         temporary = target.with_suffix(".tmp")
         with self._lock:
             entries = list(self.entries())
-        header = json.dumps({"format": SNAPSHOT_FORMAT, "hub": self.name, "cursor": cursor})
+        header = json.dumps(
+            {"format": SNAPSHOT_FORMAT, "hub": self.name, "cursor": cursor, "entries": len(entries)}
+        )
         with temporary.open("wb") as out:
             out.write(header.encode() + b"\n")
             for start in range(0, len(entries), 65_536):
@@ -181,7 +183,12 @@ class HubBank:
             header = json.loads(source.readline())
             if header.get("format") != SNAPSHOT_FORMAT:
                 raise ValueError(f"{path}: snapshot format {header.get('format')} is not known")
+            applied = 0
             for frame in iter_frames(iter(lambda: source.read(1 << 20), b"")):
-                self.apply(decode_block(frame))
+                block = decode_block(frame)
+                self.apply(block)
+                applied += len(block)
+        if applied != header.get("entries"):
+            raise ValueError(f"{path}: {applied} entries, the header says {header.get('entries')}")
         self.pdq.merge(wait=True)
         return int(header["cursor"])

@@ -123,6 +123,9 @@ class Metrics:
         self.outbox = Gauge(
             "redress_agent_outbox_pending", "Feedback not yet acknowledged", registry=r
         )
+        self.index_bytes = Gauge(
+            "redress_agent_pdq_index_bytes", "Memory of the PDQ index", ["hub"], registry=r
+        )
 
 
 class HubFollower:
@@ -150,9 +153,21 @@ class HubFollower:
         with self.agent.transaction() as session:
             state = session.get(HubState, self.hub.name)
             path = Path(state.snapshot) if state and state.snapshot else None
-        if path is not None and path.exists():
+        if path is None:
+            return
+        try:
             self.cursor = self.snapshot_cursor = self.bank.load(path)
-            LOGGER.info("hub %s: bank restored at cursor %d", self.hub.name, self.cursor)
+        except (OSError, ValueError) as exc:  # missing, damaged or from another version
+            LOGGER.warning(
+                "hub %s: snapshot %s unusable (%s); fetching the whole feed again",
+                self.hub.name,
+                path,
+                exc,
+            )
+            self.bank = HubBank(self.hub.name)
+            self.cursor = self.snapshot_cursor = 0
+            return
+        LOGGER.info("hub %s: bank restored at cursor %d", self.hub.name, self.cursor)
 
     def start(self) -> None:
         """Begin following (on a daemon thread)."""
@@ -230,6 +245,7 @@ class HubFollower:
         self.agent.metrics.lag_entries.labels(name).set(max(0, head - until))
         for kind, count in self.bank.counts().items():
             self.agent.metrics.index_size.labels(name, kind).set(count)
+        self.agent.metrics.index_bytes.labels(name).set(self.bank.pdq.memory_bytes())
         if until >= head:
             self.caught_up_once = True
             self.last_caught_up = time.monotonic()
