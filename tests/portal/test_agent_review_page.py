@@ -9,17 +9,21 @@ import pytest
 from redress.agent.config import HubConfig
 from tests.agent.conftest import TOKEN
 from tests.agent.test_agent_features import run_agent
-from tests.portal.conftest import browser, new_context  # noqa: F401
+from tests.portal.conftest import new_context
 from tests.portal.helpers import axe_violations
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ar"])
-def test_review_page_by_keyboard_with_no_accessibility_violations(hub, tmp_path, browser, locale):  # noqa: F811
+def test_review_page_by_keyboard_with_no_accessibility_violations(
+    portal, tmp_path, browser, locale
+):
     value = np.random.default_rng(3).bytes(32).hex()
-    hub.create_case([{"type": "pdq", "value": value}])
-    with run_agent(tmp_path, [HubConfig("hub", hub.url, hub.participant("P"))]) as running:
+    portal.create_case([{"type": "pdq", "value": value}])
+    with run_agent(
+        tmp_path, [HubConfig("hub", portal.url, portal.participant(f"P-{locale}"))]
+    ) as running:
         running.wait_ready()
         body = {"signals": [{"type": "pdq", "value": value}], "content_id": "post-1"}
         assert running.client.post("/v1/check", json=body).json()["decision"] == "review"
