@@ -196,8 +196,8 @@ def main() -> None:
     agent_server.should_exit = True
     result.update(latency)
     print(
-        f"update latency over {args.trials} trials (poll every "
-        f"{agent.settings.poll_seconds:g} s): add median {latency['add_median_s']} s, worst "
+        f"update latency over {args.trials} trials (long poll of "
+        f"{agent.settings.long_poll_seconds:g} s): add median {latency['add_median_s']} s, worst "
         f"{latency['add_worst_s']} s; withdrawal median {latency['withdraw_median_s']} s, "
         f"worst {latency['withdraw_worst_s']} s"
     )

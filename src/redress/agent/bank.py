@@ -69,20 +69,25 @@ class HubBank:
         count = len(block)
         keys: list[Key] = block.digest.view("V32").ravel().tolist()
         with self._lock:
-            if not block.op.any() and not block.type.any() and self._all_new(keys):
-                self._add_pdq_block(block, keys)  # the bulk case: new PDQ signals only
-            else:
+            if not self._add_pdq_block(block, keys):
                 self._apply_rows(block, keys)
             self.applied += count
 
-    def _all_new(self, keys: list[Key]) -> bool:
-        return len(set(keys)) == len(keys) and self._ids[_PDQ].keys().isdisjoint(keys)
-
-    def _add_pdq_block(self, block: Block, keys: list[Key]) -> None:
-        ids = self.pdq.add_bytes(block.digest)
-        self._ids[_PDQ].update(zip(keys, ids, strict=True))
+    def _add_pdq_block(self, block: Block, keys: list[Key]) -> bool:
+        """The bulk case in one step: a block of new PDQ signals only. False if it is not."""
+        if block.op.any() or block.type.any():
+            return False
+        ids = self._ids[_PDQ]
+        start = self.pdq.total_ids
+        fresh = dict(zip(keys, range(start, start + len(keys)), strict=True))
+        if len(fresh) != len(keys) or (ids and not ids.keys().isdisjoint(fresh)):
+            return False
+        added = self.pdq.add_bytes(block.digest)
+        assert added.start == start  # only this bank adds to its index, under its lock
+        ids.update(fresh)
         self._keys[_PDQ].extend(keys)
         self._item[_PDQ].extend(block.item)
+        return True
 
     def _apply_rows(self, block: Block, keys: list[Key]) -> None:
         pending: list[int] = []  # rows of new PDQ signals, added to the index together
