@@ -68,10 +68,10 @@ def agent_command(
             err.print("error: give --hub-url and --hub-key, or --config with a list of hubs.")
             raise typer.Exit(2)
     except ConfigError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
     settings = AgentSettings()
     agent = Agent(settings, hubs)
     names = ", ".join(f"{h.name} ({h.url})" for h in hubs)
-    err.print(f"Redress agent on http://{host}:{port}, following {names}")
+    err.print(f"Redress agent on http://{host}:{port}, following {names}", markup=False)
     uvicorn.run(create_agent_app(agent), host=host, port=port, access_log=False, log_config=None)
