@@ -41,6 +41,7 @@ class AgentSettings(BaseSettings):
     media_retention_hours: float = Field(default=168.0, gt=0)
     max_upload_bytes: int = Field(default=200 * 2**20, ge=1024)
     max_batch: int = Field(default=1000, ge=1)
+    log_level: str = Field(default="INFO", description="JSON log lines on stderr at this level.")
     feed_limit: int = Field(
         default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."
     )

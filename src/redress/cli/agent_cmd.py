@@ -70,7 +70,10 @@ def agent_command(
     except ConfigError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
+    from redress.web.logging import configure_logging
+
     settings = AgentSettings()
+    configure_logging(settings.log_level)
     agent = Agent(settings, hubs)
     names = ", ".join(f"{h.name} ({h.url})" for h in hubs)
     err.print(f"Redress agent on http://{host}:{port}, following {names}", markup=False)
