@@ -165,6 +165,26 @@ class HubBank:
                 for item in ([first] if first else []) + self._more[kind].get(id_, []):
                     yield WireEntry(0, "add", TYPES[kind], value, item, None, "snapshot")
 
+    def dead_share(self) -> float:
+        """Share of the PDQ index's ids that are removed (tombstones still holding memory)."""
+        total = self.pdq.total_ids
+        return (total - len(self.pdq)) / total if total else 0.0
+
+    def compacted(self) -> HubBank:
+        """A new bank holding only the live signals (fresh ids, no tombstones, tables built).
+
+        Removed hashes keep their memory in an index until it is rebuilt; a bank that sees many
+        withdrawals is swapped for its compacted copy so memory follows the live bank size.
+        """
+        with self._lock:
+            entries = list(self.entries())
+        fresh = HubBank(self.name)
+        for start in range(0, len(entries), 65_536):
+            fresh.apply(decode_block(encode_block(entries[start : start + 65_536], level=1)[4:]))
+        fresh.pdq.merge(wait=True)
+        fresh.applied = self.applied
+        return fresh
+
     def save(self, directory: Path, cursor: int) -> Path:
         """Write the bank as feed blocks plus the cursor it is good to; returns the file."""
         directory.mkdir(parents=True, exist_ok=True)

@@ -246,6 +246,9 @@ class HubFollower:
         for kind, count in self.bank.counts().items():
             self.agent.metrics.index_size.labels(name, kind).set(count)
         self.agent.metrics.index_bytes.labels(name).set(self.bank.pdq.memory_bytes())
+        if self.bank.pdq.total_ids > 10_000 and self.bank.dead_share() > 0.25:
+            self.bank = self.bank.compacted()  # checks read `self.bank` once: an atomic swap
+            LOGGER.info("hub %s: bank compacted to %d signals", name, len(self.bank))
         if until >= head:
             self.caught_up_once = True
             self.last_caught_up = time.monotonic()

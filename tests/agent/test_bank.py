@@ -1,0 +1,64 @@
+"""`HubBank`: feed blocks applied in order, idempotent replay, compaction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from redress.agent.bank import HubBank
+from redress.wire import WireEntry, decode_block, encode_block
+
+
+def block(entries: list[WireEntry]):
+    return decode_block(encode_block(entries)[4:])
+
+
+def test_replaying_entries_changes_nothing_and_items_are_kept_once():
+    rng = np.random.default_rng(0)
+    values = [rng.bytes(32).hex() for _ in range(20)]
+    entries = [
+        WireEntry(i + 1, "add", "pdq", v, f"i_{i}", None, "added") for i, v in enumerate(values)
+    ]
+    entries.append(WireEntry(21, "add", "pdq", values[0], "i_other", None, "added"))
+    entries.append(WireEntry(22, "add", "md5", "ab" * 16, "i_md5", None, "added"))
+    entries.append(WireEntry(23, "remove", "pdq", values[1], "i_1", None, "withdrawn"))
+    bank = HubBank("hub")
+    bank.apply(block(entries))
+    bank.apply(block(entries))  # a restart replays from an older cursor
+    assert bank.counts() == {"pdq": 19, "md5": 1, "sha256": 0, "vpdq": 0}
+    assert bank.item_count() == 21
+    (hit,) = bank.pdq.search([values[0]], 0)[0]
+    assert bank.hit("pdq", hit.id, 0).items == ("i_0", "i_other")
+    assert bank.pdq.search([values[1]], 0) == [[]]
+
+
+def test_compaction_keeps_what_is_live_and_drops_the_tombstones():
+    rng = np.random.default_rng(1)
+    values = [rng.bytes(32).hex() for _ in range(3000)]
+    bank = HubBank("hub")
+    bank.apply(
+        block(
+            [
+                WireEntry(i + 1, "add", "pdq", v, f"i_{i}", None, "added")
+                for i, v in enumerate(values)
+            ]
+        )
+    )
+    bank.apply(
+        block(
+            [
+                WireEntry(5000 + i, "remove", "pdq", v, f"i_{i}", None, "withdrawn")
+                for i, v in enumerate(values[:2000])
+            ]
+        )
+    )
+    assert bank.dead_share() > 0.6
+    compact = bank.compacted()
+    assert compact.dead_share() == 0 and len(compact) == len(bank) == 1000
+    assert (bank.pdq.total_ids, compact.pdq.total_ids) == (3000, 1000)  # hashes held
+    for value in values[1990:2010]:
+        found = [bank.hit("pdq", h.id, 0) for h in bank.pdq.search([value], 0)[0]]
+        again = [compact.hit("pdq", h.id, 0) for h in compact.pdq.search([value], 0)[0]]
+        assert found == again
+    assert compact.hit("pdq", compact.pdq.search([values[2500]], 0)[0][0].id, 0).items == (
+        "i_2500",
+    )
