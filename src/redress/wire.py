@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import zstandard
@@ -42,9 +43,9 @@ class WireFormatError(ValueError):
     """Bytes that are not a feed block this version can read."""
 
 
-@dataclass(frozen=True, slots=True)
-class WireEntry:
-    """One feed entry as the hub writes it (value in its text form)."""
+class WireEntry(NamedTuple):
+    """One feed entry as the hub writes it (value in its text form). A plain tuple, so rows
+    straight from the database encode without conversion."""
 
     seq: int
     op: str
@@ -95,8 +96,9 @@ class Block:
             )
 
 
-def encode_block(entries: Sequence[WireEntry], level: int = 3) -> bytes:
-    """One frame (length prefix + zstd block) holding `entries`."""
+def encode_block(entries: Sequence[WireEntry] | Sequence[tuple[Any, ...]], level: int = 3) -> bytes:
+    """One frame (length prefix + zstd block) holding `entries` (`WireEntry`s or tuples in its
+    field order)."""
     count = len(entries)
     strings: dict[str, int] = {"": 0}
 
@@ -110,22 +112,31 @@ def encode_block(entries: Sequence[WireEntry], level: int = 3) -> bytes:
             found = strings[text] = len(strings)
         return found
 
-    seq = np.fromiter((e.seq for e in entries), dtype="<u8", count=count)
-    op = np.fromiter((e.op == "remove" for e in entries), dtype=np.uint8, count=count)
-    kind = np.fromiter((_TYPE_CODE[e.type] for e in entries), dtype=np.uint8, count=count)
-    reason = np.fromiter((code(e.reason) for e in entries), dtype=np.uint8, count=count)
-    variant = np.fromiter((code(e.variant) for e in entries), dtype=np.uint8, count=count)
+    if count:
+        seqs, ops, types, values, items, variants, reasons = zip(*entries, strict=True)
+    else:
+        seqs = ops = types = values = items = variants = reasons = ()
+    seq = np.fromiter(seqs, dtype="<u8", count=count)
+    op = np.fromiter((o == "remove" for o in ops), dtype=np.uint8, count=count)
+    kind = np.fromiter(map(_TYPE_CODE.__getitem__, types), dtype=np.uint8, count=count)
+    reason = np.fromiter(map(code, reasons), dtype=np.uint8, count=count)
+    variant = np.fromiter(map(code, variants), dtype=np.uint8, count=count)
     digests = np.zeros((count, 32), dtype=np.uint8)
-    for name, size in (("pdq", 32), ("sha256", 32), ("md5", 16)):
-        rows = np.flatnonzero(kind == _TYPE_CODE[name])
-        if len(rows):
-            values = "".join(entries[row].value for row in rows.tolist())
-            digests[rows, :size] = np.frombuffer(bytes.fromhex(values), np.uint8).reshape(-1, size)
-    videos = [entries[row].value for row in np.flatnonzero(kind == _TYPE_CODE["vpdq"]).tolist()]
+    if count and not kind.any():  # the common block: PDQ only
+        digests[:] = np.frombuffer(bytes.fromhex("".join(values)), np.uint8).reshape(-1, 32)
+    else:
+        for name, size in (("pdq", 32), ("sha256", 32), ("md5", 16)):
+            rows = np.flatnonzero(kind == _TYPE_CODE[name])
+            if len(rows):
+                joined = "".join(values[row] for row in rows.tolist())
+                digests[rows, :size] = np.frombuffer(bytes.fromhex(joined), np.uint8).reshape(
+                    -1, size
+                )
+    videos = [values[row] for row in np.flatnonzero(kind == _TYPE_CODE["vpdq"]).tolist()]
     text = _SECTION.join(
         (
             _FIELD.join(strings),
-            _RECORD.join(e.item for e in entries),
+            _RECORD.join(items),
             _RECORD.join(videos),
         )
     ).encode()

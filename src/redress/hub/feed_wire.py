@@ -8,17 +8,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.hub.models import FeedEntry
-from redress.wire import WireEntry, encode_block
+from redress.wire import encode_block
 
 BLOCK = 65_536
-_ROWS = text(
+_ROWS = (
     "SELECT f.seq, f.op, s.type, s.value, f.item_ref, f.variant, f.reason "
     "FROM feed_entries f JOIN signals s ON s.id = f.signal_id "
-    "WHERE f.seq > :after AND f.seq <= :until ORDER BY f.seq"
+    "WHERE f.seq > {0} AND f.seq <= {0} ORDER BY f.seq"
 )
 
 
@@ -63,13 +63,17 @@ def plan(after: int, head: int, limit: int) -> int:
 
 
 def _encode(session: Session, after: int, until: int) -> bytes:
-    rows = session.execute(_ROWS, {"after": after, "until": until}).all()
-    return encode_block(
-        [
-            WireEntry(seq, op, kind, value, item, variant, reason)
-            for seq, op, kind, value, item, variant, reason in rows
-        ]
-    )
+    # Straight through the driver's cursor: plain tuples, no per-row ORM or Result work (this
+    # is the cold path of a million-entry feed).
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_ROWS.format(marker), (after, until))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return encode_block(rows)
 
 
 def stream(
