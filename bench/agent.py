@@ -20,19 +20,15 @@ import base64
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 
-from _common import write_result
+from _common import REPO, write_result
 from hub_throughput import load_bank, start
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.service import Agent
@@ -41,8 +37,10 @@ from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import participants
 from redress.hub.api_keys import DEFAULT_SCOPES
 from redress.web.agent_app import create_agent_app
+from redress.web.app import create_app
 
-TOKEN = "bench-token-" + secrets.token_hex(8)
+sys.path.insert(0, str(REPO))  # the agent process is started as the two-process tests do
+from tests.agent.conftest import TOKEN, start_agent
 
 
 def ingest(hub_url: str, key: str, state: Path) -> tuple[int, float]:
@@ -62,17 +60,6 @@ def ingest(hub_url: str, key: str, state: Path) -> tuple[int, float]:
     count = len(follower.bank)
     agent.engine.dispose()
     return count, seconds
-
-
-def serve_agent(agent: Agent) -> tuple[uvicorn.Server, str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_agent_app(agent), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    return server, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
 
 
 def wait_until(condition: object, timeout: float = 30.0) -> float:
@@ -164,7 +151,7 @@ def main() -> None:
     with unit_of_work(make_session_factory(engine)) as session:
         key = participants.add_participant(session, "Bench", DEFAULT_SCOPES)
     engine.dispose()
-    hub_server, hub_url = start(settings)
+    hub_server, hub_url = start(create_app(settings))
     result: dict[str, object] = {"bank_signals": args.signals}
 
     count, cold = ingest(hub_url, key, folder / "cold")
@@ -185,7 +172,7 @@ def main() -> None:
         ),
         [HubConfig("bench", hub_url, key)],
     )
-    agent_server, agent_url = serve_agent(agent)
+    agent_server, agent_url = start(create_agent_app(agent))
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with (
         httpx.Client(base_url=hub_url, timeout=60) as hub,
@@ -202,50 +189,26 @@ def main() -> None:
         f"worst {latency['withdraw_worst_s']} s"
     )
 
-    state = folder / "process"
-    environment = {
-        **os.environ,
-        "REDRESS_AGENT_DATABASE_URL": f"sqlite:///{folder / 'process.db'}",
-        "REDRESS_AGENT_STATE_DIR": str(state),
-        "REDRESS_AGENT_TOKEN": TOKEN,
-    }
-    port = 18_000 + secrets.randbelow(2000)
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "redress"),
-            "agent",
-            "--hub-url",
-            hub_url,
-            "--hub-key",
-            key,
-            "--port",
-            str(port),
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # A `redress agent` process, started as the two-process tests start it, with its defaults.
+    process = start_agent(
+        hub_url,
+        key,
+        folder / "process",
+        f"sqlite:///{folder / 'process.db'}",
+        REDRESS_AGENT_POLL_SECONDS="1",
+        REDRESS_AGENT_LONG_POLL_SECONDS="5",
     )
-    agent_url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=agent_url, timeout=5) as client:
-
-            def ready() -> bool:
-                try:
-                    return client.get("/readyz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_until(ready, 300)
+        wait_until(process.ready, 300)
         rng = np.random.default_rng(1)
         bodies = [
             json.dumps({"signals": [{"type": "pdq", "value": rng.bytes(32).hex()}]}).encode()
             for _ in range(1000)
         ]
-        asyncio.run(load(agent_url, bodies[:50], 1.0, args.connections))  # warm up
-        latencies = asyncio.run(load(agent_url, bodies, args.seconds, args.connections))
+        asyncio.run(load(process.url, bodies[:50], 1.0, args.connections))  # warm up
+        latencies = asyncio.run(load(process.url, bodies, args.seconds, args.connections))
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
+        process.stop()
     hub_server.should_exit = True
     rate = len(latencies) / args.seconds
     p50, p99 = (float(np.percentile(latencies, q)) * 1000 for q in (50, 99))
@@ -259,7 +222,7 @@ def main() -> None:
     )
     print(
         f"check over HTTP ({args.connections} keep-alive connections, {args.seconds:g} s, "
-        f"1M-signal bank, load generator on the same 2 cores): {rate:,.0f} req/s, "
+        f"{args.signals:,}-signal bank, load generator on the same 2 cores): {rate:,.0f} req/s, "
         f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
     )
     print(f"written to {write_result('agent', result)}")

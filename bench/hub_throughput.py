@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from sqlalchemy import insert
+from starlette.types import ASGIApp
 
 from _common import write_result
 from redress.config import Settings
@@ -73,10 +74,9 @@ def load_bank(url: str, count: int) -> None:
     engine.dispose()
 
 
-def start(settings: Settings) -> tuple[uvicorn.Server, str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    )
+def start(app: ASGIApp) -> tuple[uvicorn.Server, str]:
+    """Serve `app` on a free loopback port from a thread; (server, base URL)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -106,7 +106,7 @@ def main() -> None:
     with unit_of_work(make_session_factory(engine)) as session:
         key = participants.add_participant(session, "Bench", DEFAULT_SCOPES)
     engine.dispose()
-    server, base = start(settings)
+    server, base = start(create_app(settings))
     with httpx.Client(base_url=base, timeout=120) as client:
         headers = {"Authorization": f"Bearer {key}"}
         cursor, served = "", 0

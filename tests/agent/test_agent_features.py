@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,14 +9,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from redress.agent.config import AgentSettings, ConfigError, HubConfig, hubs_from_file
 from redress.agent.service import Agent
 from redress.hashing.files import hash_file
 from redress.web.agent_app import create_agent_app
 from tests.agent.conftest import TOKEN, Gate, wait_for
-from tests.hub.conftest import _migrate, hub_settings, serve
+from tests.hub.conftest import _migrate, hub_settings, serve, serve_app
 
 RNG = np.random.default_rng(11)
 
@@ -61,18 +59,10 @@ def run_agent(tmp_path: Path, hubs: list[HubConfig], **settings: object) -> Iter
         **settings,
     }
     agent = Agent(AgentSettings(**values), hubs)
-    server = uvicorn.Server(
-        uvicorn.Config(create_agent_app(agent), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 30, "the agent to start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    running = Running(agent, f"http://127.0.0.1:{port}")
-    yield running
-    running.client.close()
-    server.should_exit = True
-    thread.join(15)
+    with serve_app(create_agent_app(agent), "the agent") as url:
+        running = Running(agent, url)
+        with running.client:
+            yield running
 
 
 @pytest.fixture

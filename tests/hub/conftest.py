@@ -10,6 +10,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,6 @@ class RunningHub:
     url: str
     settings: Settings
     client: httpx.Client
-    server: uvicorn.Server
 
     def participant(self, name: str, scopes: tuple[Scope, ...] = DEFAULT_SCOPES) -> str:
         """Register a platform directly in the database; returns its API key."""
@@ -134,26 +134,31 @@ class RunningHub:
                 return entries
 
 
-def serve(settings: Settings) -> Iterator[RunningHub]:
-    """Run a hub app for `settings` on a free loopback port until the generator closes."""
-    app = create_app(settings)
+@contextmanager
+def serve_app(app: Any, what: str = "the hub") -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port from a thread; yields its base URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    started = threading.Event()
     for _ in range(2000):  # wait for the listening socket (at most ~20 s)
         if server.started:
-            started.set()
             break
         thread.join(0.01)
-    assert started.is_set(), "the hub did not start"
+    assert server.started, f"{what} did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=30) as client:
-        yield RunningHub(url, settings, client, server)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def serve(settings: Settings) -> Iterator[RunningHub]:
+    """Run a hub app for `settings` on a free loopback port until the generator closes."""
+    app = create_app(settings)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield RunningHub(url, settings, client)
     app.state.hub.engine.dispose()
 
 

@@ -51,7 +51,6 @@ class HubBank:
         self._item: list[list[str | None]] = [[], [], [], []]
         self._more: list[dict[int, list[str]]] = [{}, {}, {}, {}]
         self._lock = threading.Lock()
-        self.applied = 0
 
     def __len__(self) -> int:
         return sum(len(ids) for ids in self._ids)
@@ -66,12 +65,10 @@ class HubBank:
 
     def apply(self, block: Block) -> None:
         """Apply a block of feed entries, in order."""
-        count = len(block)
         keys: list[Key] = block.digest.view("V32").ravel().tolist()
         with self._lock:
             if not self._add_pdq_block(block, keys):
                 self._apply_rows(block, keys)
-            self.applied += count
 
     def _add_pdq_block(self, block: Block, keys: list[Key]) -> bool:
         """The bulk case in one step: a block of new PDQ signals only. False if it is not."""
@@ -182,7 +179,6 @@ class HubBank:
         for start in range(0, len(entries), 65_536):
             fresh.apply(decode_block(encode_block(entries[start : start + 65_536], level=1)[4:]))
         fresh.pdq.merge(wait=True)
-        fresh.applied = self.applied
         return fresh
 
     def save(self, directory: Path, cursor: int) -> Path:

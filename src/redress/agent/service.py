@@ -59,7 +59,6 @@ class Match:
     items: tuple[str, ...]
     distance: int | None
     action: str
-    query_variant: str | None = None
     segments: list[tuple[float, float]] | None = None
 
 
@@ -354,18 +353,12 @@ class Agent:
     # --- check -----------------------------------------------------------------------------
 
     def hash_upload(self, path: Path) -> list[SignalRecord]:
-        """Signals of an uploaded file: PDQ of all 8 orientations for pictures, vPDQ for videos,
-        MD5 and SHA-256 of the bytes."""
-        hashed = hash_file(path, HashOptions(dihedral=True))
+        """Signals of an uploaded file, read once: PDQ of all 8 orientations for pictures, vPDQ
+        for videos, MD5 and SHA-256 of the bytes (the hashing core keeps the types that apply)."""
+        hashed = hash_file(path, HashOptions(types=("pdq", "vpdq", "md5", "sha256"), dihedral=True))
         if hashed.error is not None:
             raise AgentError(422, f"unhashable_{hashed.error.code.value}", hashed.error.message)
-        signals = list(hashed.signals)
-        present = {s.type for s in signals}
-        digests = hash_file(
-            path, HashOptions(types=tuple(t for t in ("md5", "sha256") if t not in present))
-        )
-        signals.extend(digests.signals)
-        return signals
+        return hashed.signals
 
     def check(self, signals: Sequence[SignalRecord]) -> CheckResult:
         """Match `signals` (one piece of content) against every enabled hub's bank."""
@@ -394,7 +387,7 @@ class Agent:
             if not hub.enabled:
                 continue
             bank = follower.bank
-            found: list[tuple[BankHit, str | None, list[tuple[float, float]] | None]] = []
+            found: list[tuple[BankHit, list[tuple[float, float]] | None]] = []
             if words is not None and len(bank.pdq):
                 _, ids, distances = bank.pdq.search_arrays(
                     words, np.zeros(len(pdq), dtype=np.int64), hub.pdq_threshold
@@ -402,20 +395,20 @@ class Agent:
                 for id_, distance in zip(ids.tolist(), distances.tolist(), strict=True):
                     hit = bank.hit("pdq", id_, distance)
                     if hit is not None:
-                        found.append((hit, None, None))
+                        found.append((hit, None))
             for signal in signals:
                 if signal.type in bank.exact:
                     for id_ in bank.exact[signal.type].search(signal.value):
                         hit = bank.hit(signal.type, id_, 0)
                         if hit is not None:
-                            found.append((hit, None, None))
+                            found.append((hit, None))
                 elif signal.type == "vpdq" and len(bank.vpdq):
                     for video in bank.vpdq.search(VpdqSignal().parse(signal.value)):
                         hit = bank.hit("vpdq", video.id, None)
                         if hit is not None:
-                            found.append((hit, signal.variant, video.segments))
+                            found.append((hit, video.segments))
             seen: set[tuple[str, str]] = set()
-            for hit, variant, segments in found:
+            for hit, segments in found:
                 if (hit.type, hit.value) in seen:
                     continue
                 seen.add((hit.type, hit.value))
@@ -427,7 +420,6 @@ class Agent:
                         hit.items,
                         hit.distance,
                         hub.action,
-                        variant,
                         segments,
                     )
                 )
@@ -530,10 +522,13 @@ class Agent:
     def _outbox_loop(self) -> None:
         clients: dict[str, httpx.Client] = {}
         try:
+            expired_at = 0.0
             while not self._stop.is_set():
                 try:
                     self.deliver_feedback(clients)
-                    self.expire_media()
+                    if time.monotonic() - expired_at >= 60:  # retention is counted in hours
+                        self.expire_media()
+                        expired_at = time.monotonic()
                 except Exception:  # the loop must survive a bad moment of the database
                     LOGGER.exception("feedback delivery failed; retrying")
                 self._wake_outbox.wait(1.0)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from redress.hashing.signal_types import VpdqFrame, VpdqSignal
-from redress.matching.pdq_index import pdq_hex_to_bytes
 
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
@@ -54,6 +53,3 @@ def vpdq_search(
                 round(result.target_match_percent, 1),
             )
     return found
-
-
-__all__ = ["pdq_hex_to_bytes", "pdq_radius_search", "vpdq_search"]

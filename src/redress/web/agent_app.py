@@ -223,17 +223,13 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                 'Send JSON {"signals": [{"type", "value"}]} or a multipart \'file\' '
                 f"({str(exc).splitlines()[0]})",
             ) from None
-        signals = validate_signals([s.model_dump() for s in body.signals])
-        result = agent.check(signals)  # compiled search, microseconds to a millisecond
-        if result.matches:
+        result = _check_hashes(body)  # compiled search, microseconds to a millisecond
+        if result.matches:  # the database only when something is held or blocked
             await run_in_threadpool(agent.record, result, body.content_id, None)
         return JSONResponse(result_body(result))
 
-    def _check_hashes(body: CheckIn) -> dict[str, Any]:
-        signals = validate_signals([s.model_dump() for s in body.signals])
-        result = agent.check(signals)
-        agent.record(result, body.content_id, None)
-        return result_body(result)
+    def _check_hashes(body: CheckIn) -> CheckResult:
+        return agent.check(validate_signals([s.model_dump() for s in body.signals]))
 
     @app.post("/v1/check/batch", tags=["check"], dependencies=[authorised_only])
     def check_batch(body: BatchIn) -> dict[str, Any]:
@@ -246,7 +242,9 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         results: list[dict[str, Any]] = []
         for one in body.requests:
             try:
-                results.append(_check_hashes(one))
+                result = _check_hashes(one)
+                agent.record(result, one.content_id, None)
+                results.append(result_body(result))
             except AgentError as exc:
                 results.append({"error": error_body(exc.code, exc.detail)})
         return {"results": results}
