@@ -57,7 +57,7 @@ def _maybe_quarantine(session: Session, signal: Signal, threshold: int) -> bool:
     verdicts = list(
         session.execute(
             select(Feedback.participant_id, Feedback.value).where(Feedback.signal_id == signal.id)
-        ).tuples()
+        )
     )
     if any(value == "Blocked" for _, value in verdicts):
         return False
@@ -123,7 +123,7 @@ def reported_overmatching(session: Session) -> dict[int, tuple[int, int]]:
     """Per signal reported as over-matching: (platforms reporting, largest count reported)."""
     rows = session.execute(
         select(OvermatchReport.signal_id, OvermatchReport.distinct_uploads)
-    ).tuples()
+    )
     reports: dict[int, tuple[int, int]] = {}
     for signal_id, count in rows:
         platforms, largest = reports.get(signal_id, (0, 0))
