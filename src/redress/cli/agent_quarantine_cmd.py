@@ -94,7 +94,7 @@ def quarantine_list(
         if released:
             row.append(entry["released_at"] or "")
         table.add_row(*row)
-    Console(width=200).print(table)
+    Console().print(table)
 
 
 @quarantine_app.command("release")

@@ -121,9 +121,7 @@ def record_overmatch(
 
 def reported_overmatching(session: Session) -> dict[int, tuple[int, int]]:
     """Per signal reported as over-matching: (platforms reporting, largest count reported)."""
-    rows = session.execute(
-        select(OvermatchReport.signal_id, OvermatchReport.distinct_uploads)
-    )
+    rows = session.execute(select(OvermatchReport.signal_id, OvermatchReport.distinct_uploads))
     reports: dict[int, tuple[int, int]] = {}
     for signal_id, count in rows:
         platforms, largest = reports.get(signal_id, (0, 0))
