@@ -137,8 +137,8 @@ def test_flood_is_quarantined_reported_kept_across_restarts_and_released(
     assert released.returncode == 0, released.stderr
     for content in ("c-1", "c-2", "c-3"):
         assert check(flood, content)["decision"] == "review"
-    again = cli("agent", "quarantine", "release", str(entry["id"]), **auth)
-    assert again.returncode == 1 and "already_released" in again.stderr
+    again = agent.client.post(f"/v1/quarantine/{entry['id']}/release", json={"operator": "x"})
+    assert again.status_code == 409 and again.json()["code"] == "already_released"
     listing = cli("agent", "quarantine", "list", "--released", **auth)
     assert (
         listing.returncode == 0 and flood[:20] in listing.stdout and steady[:20] in listing.stdout
