@@ -3,6 +3,7 @@ the agent, reported to the hub through the outbox, listed and released by operat
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,11 +13,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from redress.agent.config import HubConfig
 from redress.agent.models import AgentBase, Outbox, QuarantinedSignal
 from redress.agent.quarantine import Quarantine
 from redress.agent.service import CheckResult, Match
+from redress.cli.main import app
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hashing.files import SignalRecord
 from redress.hub.feedback import quarantined
@@ -139,10 +142,10 @@ def test_flood_is_quarantined_reported_kept_across_restarts_and_released(
         assert check(flood, content)["decision"] == "review"
     again = agent.client.post(f"/v1/quarantine/{entry['id']}/release", json={"operator": "x"})
     assert again.status_code == 409 and again.json()["code"] == "already_released"
-    listing = cli("agent", "quarantine", "list", "--released", **auth)
-    assert (
-        listing.returncode == 0 and flood[:20] in listing.stdout and steady[:20] in listing.stdout
-    )
+    listing = cli("agent", "quarantine", "list", "--released", "--json", **auth)
+    assert listing.returncode == 0, listing.stderr
+    by_value = {e["signal"]["value"]: e for e in json.loads(listing.stdout)["quarantined"]}
+    assert by_value[flood]["released_by"] == "operator" and by_value[steady]["released_at"] is None
     (left,) = agent.client.get("/v1/quarantine").json()["quarantined"]
     assert left["signal"]["value"] == steady
     assert metric(agent.client, 'redress_agent_quarantine_events_total{event="released"}') == 1
@@ -172,6 +175,12 @@ def test_the_window_slides_with_the_clock(hub, tmp_path):
         clock.now += 100  # "b" is 401 s old: still inside, so "d" is the third
         result = check("d")
         assert result["decision"] == "allow" and result["matches"][0]["quarantined"] is True
+        listed = CliRunner().invoke(
+            app,
+            ["agent", "quarantine", "list", "--url", running.url, "--token", TOKEN],
+            env={"COLUMNS": "250"},
+        )
+        assert listed.exit_code == 0 and value[:40] in listed.output and "3/600s" in listed.output
 
 
 def _photo_copies(tmp_path: Path) -> list[Path]:

@@ -166,7 +166,10 @@ class Quarantine:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self.flush()
+        try:
+            self.flush()
+        except Exception:  # shutting down must go on; at most one interval of counting is lost
+            LOGGER.exception("saving the quarantine counts at shutdown failed")
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_seconds):

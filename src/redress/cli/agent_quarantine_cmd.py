@@ -4,6 +4,7 @@ release takes effect in the running agent at once."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,6 +72,9 @@ def quarantine_list(
     url: Url = "http://127.0.0.1:8100",
     token: Token = None,
     released: Annotated[bool, typer.Option(help="Include released quarantines.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's JSON (whole values) instead.")
+    ] = False,
 ) -> None:
     """Quarantined signals, newest first: hub, signal, the count that tripped it, when, and
     whether the hub has the report.
@@ -78,6 +82,9 @@ def quarantine_list(
     Example: redress agent quarantine list --url http://127.0.0.1:8100
     """
     body = _call("GET", url, token, "/v1/quarantine", params={"released": str(released).lower()})
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+        return
     table = Table("id", "hub", "type", "value", "uploads/window", "quarantined at", "reported")
     if released:
         table.add_column("released")
