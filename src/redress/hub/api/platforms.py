@@ -1,4 +1,4 @@
-"""`/v1/feed` and `/v1/feedback`: what platforms call, with an API key
+"""`/v1/feed`, `/v1/feedback` and `/v1/overmatching`: what platforms call, with an API key
 (`Authorization: Bearer rk_...`) carrying the `feed:read` or `feedback:write` scope."""
 
 from __future__ import annotations
