@@ -12,6 +12,7 @@ err = Console(stderr=True, highlight=False)
 
 
 def agent_command(
+    ctx: typer.Context,
     hub_url: Annotated[
         str | None, typer.Option(help="The hub to follow (or list hubs with --config).")
     ] = None,
@@ -43,6 +44,8 @@ def agent_command(
 
     Example: redress agent --hub-url http://127.0.0.1:8000 --hub-key rk_... --port 8100
     """
+    if ctx.invoked_subcommand is not None:  # `redress agent quarantine ...`
+        return
     import uvicorn
 
     from redress.agent.config import AgentSettings, ConfigError, hubs_from_file, make_hub

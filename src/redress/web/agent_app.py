@@ -27,6 +27,7 @@ from sqlalchemy import select
 from redress.agent.models import Review
 from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
 from redress.web import i18n
+from redress.web.agent_quarantine import quarantine_router
 from redress.web.app import BodySizeLimit, error_body
 
 _PAGES = Environment(
@@ -95,6 +96,7 @@ def result_body(result: CheckResult) -> dict[str, Any]:
                 "items": list(m.items),
                 "action": m.action,
                 **({"segments": [list(s) for s in m.segments]} if m.segments else {}),
+                "quarantined": m.quarantined,
             }
             for m in result.matches
         ],
@@ -377,6 +379,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         agent.decide(review_id, decision, who)
         return RedirectResponse("/review", status_code=303)
 
+    app.include_router(quarantine_router(agent, authorised_only))
     app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
     return app
 
