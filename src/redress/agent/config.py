@@ -45,6 +45,11 @@ class AgentSettings(BaseSettings):
     feed_limit: int = Field(
         default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."
     )
+    https: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Secure cookie and HSTS for the review page. auto: on for HTTPS requests "
+        "and whenever the agent is not served on a loopback address; on; off.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
