@@ -175,9 +175,7 @@ def test_quick_exit_beacon_ends_the_session(live: Portal) -> None:
 
 
 @pytest.mark.parametrize("where", ["portal", "api"])
-def test_withdrawing_the_case_ends_its_sessions_on_every_device(
-    live: Portal, where: str
-) -> None:
+def test_withdrawing_the_case_ends_its_sessions_on_every_device(live: Portal, where: str) -> None:
     case = live.hub.create_case([pdq(PDQ_A)])
     other_case = live.hub.create_case([pdq(PDQ_B)])
     phone, laptop, someone_else = (live.sign_in(c) for c in (case, case, other_case))
