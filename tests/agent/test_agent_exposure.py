@@ -85,7 +85,7 @@ def test_moderator_sign_out_ends_the_sign_in_and_needs_csrf(
         cookie = page.cookies[COOKIE]
         csrf = _csrf(page)
         assert 'action="/review/signout"' in page.get("/review").text
-        for forged in ({}, {"csrf": "0" * 64}):
+        for forged in ({}, {"csrf": "0" * 64}, {"csrf": "é"}):
             assert page.post("/review/signout", data=forged).status_code == 403
             assert _replay(url, cookie)
         out = page.post("/review/signout", data={"csrf": csrf})

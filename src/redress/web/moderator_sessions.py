@@ -76,7 +76,9 @@ class ModeratorSessions:
 
     def csrf_matches(self, token: str | None, submitted: str) -> bool:
         """Whether `submitted` is this sign-in's CSRF value."""
-        return token is not None and hmac.compare_digest(self.csrf(token), submitted)
+        return token is not None and hmac.compare_digest(
+            self.csrf(token).encode(), submitted.encode()
+        )
 
     def __len__(self) -> int:
         with self._lock:
