@@ -186,7 +186,7 @@ def test_withdrawing_the_case_ends_its_sessions_on_every_device(live: Portal, wh
         assert done.status_code == 303
         assert done.headers["location"].endswith("/status?notice=withdrawn_case")
         notice = phone.get(done.headers["location"])
-        assert "Your case was withdrawn" in notice.text
+        assert "signed out on every device" in notice.text
     else:
         response = live.hub.client.post(
             f"/v1/cases/{case['case_number']}/withdraw", json={"pin": case["pin"]}

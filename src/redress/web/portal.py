@@ -163,7 +163,8 @@ ERROR_MESSAGES: dict[str, str] = {
 NOTICES: dict[str, str] = {
     "withdrawn_item": _l("The item was withdrawn. Platforms are being told to stop matching it."),
     "withdrawn_case": _l(
-        "Your case was withdrawn. Platforms are being told to stop matching its hashes."
+        "Your case was withdrawn. Platforms are being told to stop matching its hashes. For your "
+        "safety you were signed out on every device."
     ),
     "added": _l("Your new files were added to the case."),
     "contact_set": _l("We will email you when something changes."),
