@@ -65,6 +65,11 @@ class AgentSettings(BaseSettings):
         description="How often the counts are saved to the database (a crash loses at most "
         "this much counting).",
     )
+    https: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Secure cookie and HSTS for the review page. auto: on for HTTPS requests "
+        "and whenever the agent is not served on a loopback address; on; off.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,3 +194,20 @@ class OvermatchReport(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     participant: Mapped[Participant] = relationship()
+
+
+class PortalSession(Base):
+    """A survivor's sign-in on the portal. The browser's cookie holds a random token; only its
+    SHA-256 is stored, so this table cannot be replayed. Ends at `expires_at` (absolute), after
+    the idle limit since `last_seen_at`, or when revoked (sign-out, quick exit, withdrawal);
+    ended rows are deleted at the next sign-in."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
