@@ -9,11 +9,17 @@ By default one frame per second is hashed: frame numbers that are multiples of
 users sample the same pictures. Decoding does as little as that needs: a frame that is neither
 sampled nor referenced by another frame is skipped by the decoder (ffmpeg's `skip_frame`, set per
 packet from its timestamp), and only sampled frames are converted to RGB and hashed.
+
+Hashing is bounded (`VideoLimits`): the duration the container declares, the timestamps of the
+frames as they are decoded (for files whose header lies or says nothing), the number of frames
+hashed, wall-clock time, and the memory the decoder needs at the frame size (`video_cost`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
+import os
+import time
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -25,7 +31,14 @@ import numpy as np
 from av.filter import Graph
 
 from redress.hashing.errors import ErrorCode, HashingError
-from redress.hashing.images import DEFAULT_MAX_PIXELS, MIN_SIDE, check_readable_file
+from redress.hashing.images import (
+    BASE_COST,
+    DEFAULT_MAX_DECODE_MB,
+    DEFAULT_MAX_PIXELS,
+    MIN_SIDE,
+    check_readable_file,
+    over_budget,
+)
 from redress.hashing.pdq import pdq_from_pixels
 from redress.hashing.signal_types import VpdqFrame
 from redress.hashing.variants import border_box, border_runs
@@ -33,6 +46,26 @@ from redress.hashing.variants import border_box, border_runs
 #: Demuxers that open still images or text; a file they claim is not a video.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "txt", "ass", "srt", "webvtt", "lrc"})
 _SCALER_FLAGS = "bicubic+accurate_rnd"
+
+#: Default limits: three hours of video, 36,000 hashed frames (ten hours at one per second, or
+#: 20 minutes of 30 fps with every frame), ten minutes of hashing.
+DEFAULT_MAX_VIDEO_SECONDS = 3 * 3600.0
+DEFAULT_MAX_VIDEO_FRAMES = 36_000
+DEFAULT_VIDEO_DEADLINE_SECONDS = 600.0
+#: Frames the decoder may hold besides its threads' (references, reordering, the output queue).
+_HELD_FRAMES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLimits:
+    """How much of a video may be hashed: declared or decoded duration, frames hashed, wall-clock
+    seconds, and the decoder's memory. `clock` is injectable so tests can move time."""
+
+    max_seconds: float = DEFAULT_MAX_VIDEO_SECONDS
+    max_frames: int = DEFAULT_MAX_VIDEO_FRAMES
+    deadline_seconds: float = DEFAULT_VIDEO_DEADLINE_SECONDS
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_MB << 20
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(slots=True)
@@ -59,8 +92,9 @@ def probe_video(path: Path) -> bool:
     """
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            if container.format.name in _NOT_VIDEO_FORMATS:
-                return False
+            name = container.format.name
+            if name in _NOT_VIDEO_FORMATS or name.endswith("_pipe"):
+                return False  # a still image ffmpeg reads (SVG, ...): the image side explains
             if container.streams.video:
                 return True
             if container.streams.audio:
@@ -83,6 +117,7 @@ def hash_video_file(
     threads: int = 0,
     phases: int = 1,
     trim_borders: bool = False,
+    limits: VideoLimits | None = None,
 ) -> VideoHash:
     """vPDQ of a video file: one frame per `seconds_per_hash`, or every frame.
 
@@ -91,8 +126,11 @@ def hash_video_file(
     `trim_borders` adds a view with uniform bars removed; the bars are measured on the first
     sampled frames (the narrowest found on each side, so dark scenes do not count as bars).
     `threads` is ffmpeg's decoding thread count (0: ffmpeg decides). Raises `HashingError` for
-    files that are not videos, audio-only files, and videos too damaged to yield any frame.
+    files that are not videos, audio-only files, videos too damaged to yield any frame, and
+    videos past `limits` (`video_too_long`, `video_timeout`, `too_large`).
     """
+    bounds = limits or VideoLimits()
+    started = bounds.clock()
     check_readable_file(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -111,6 +149,9 @@ def hash_video_file(
             raise HashingError(ErrorCode.NOT_MEDIA, "The file has no video stream.")
         stream = container.streams.video[0]
         context = stream.codec_context
+        if context is None:
+            raise _undecodable(stream)
+        _check_header(container, stream, bounds, threads)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
         if frame_rate <= 0:
@@ -126,14 +167,38 @@ def hash_video_file(
         converter = _RgbConverter(max_pixels)
         notes: list[str] = []
         last_seen = -1
+
+        def tick() -> None:
+            if bounds.clock() - started > bounds.deadline_seconds:
+                raise HashingError(
+                    ErrorCode.VIDEO_TIMEOUT,
+                    f"Hashing the video took over {bounds.deadline_seconds:g} s (it had reached "
+                    f"{max(last_seen, 0) / frame_rate:.0f} s of video); it was stopped. Raise "
+                    "REDRESS_VIDEO_DEADLINE_SECONDS (or --video-deadline) for long videos.",
+                )
+
         try:
-            for number, frame in _sampled_frames(container, stream, frame_rate, frame_mod, offsets):
+            for number, frame in _sampled_frames(
+                container, stream, frame_rate, frame_mod, offsets, tick
+            ):
+                tick()
                 if number <= last_seen:
                     continue
                 last_seen = number
+                if number / frame_rate > bounds.max_seconds:
+                    raise _too_long(
+                        f"its frames go on past {bounds.max_seconds:g} s", bounds.max_seconds
+                    )
                 phase = offsets.get(number % frame_mod)
                 if phase is not None:
                     views.add(number, phase, frame, converter)
+                    if len(views.frames[(0, False)]) > bounds.max_frames:
+                        raise HashingError(
+                            ErrorCode.VIDEO_TOO_LONG,
+                            f"The video has more than {bounds.max_frames:,} frames to hash; it "
+                            "was stopped there. Raise REDRESS_MAX_VIDEO_FRAMES (or "
+                            "--max-video-frames) to hash longer videos.",
+                        )
         except (av.error.FFmpegError, ValueError) as exc:
             if not views.any():
                 raise HashingError(
@@ -160,8 +225,69 @@ def hash_video_file(
         return VideoHash(frames, frame_rate, duration, notes, views.named_variants())
 
 
+def video_cost(width: int, height: int, threads: int) -> int:
+    """Peak memory, in bytes, of decoding and hashing a video of `width` x `height` frames.
+
+    The decoder holds reference and reordering frames plus one per thread (up to 3 bytes a pixel
+    for 10-bit or 4:4:4 video); each sampled frame becomes an RGB array (3) and PDQ's float
+    luminance buffers (8) at full size.
+    """
+    decoding_threads = threads or min(16, (os.cpu_count() or 1) + 1)
+    pixels = width * height
+    return BASE_COST + pixels * (3 * (_HELD_FRAMES + decoding_threads) + 3 + 8)
+
+
+def video_decode_cost(path: Path, threads: int = 0) -> int:
+    """`video_cost` of the first video stream of `path`, from its header (0 if none)."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                return 0
+            stream = container.streams.video[0]
+            return video_cost(stream.width or 0, stream.height or 0, threads)
+    except av.error.FFmpegError:
+        return 0
+
+
+def _check_header(container: Any, stream: Any, bounds: VideoLimits, threads: int) -> None:
+    """Refuse from the header a video declared longer than the limit or too big to decode."""
+    declared = None
+    if stream.duration is not None and stream.time_base is not None:
+        declared = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        declared = float(container.duration) / 1_000_000
+    if declared is not None and declared > bounds.max_seconds:
+        raise _too_long(f"it is {declared:.0f} s long", bounds.max_seconds)
+    width, height = stream.width or 0, stream.height or 0
+    cost = video_cost(width, height, threads)
+    if cost > bounds.max_decode_bytes:
+        raise over_budget(f"The video's frames are {width}x{height}", cost, bounds.max_decode_bytes)
+
+
+def _too_long(what: str, limit: float) -> HashingError:
+    return HashingError(
+        ErrorCode.VIDEO_TOO_LONG,
+        f"The video is too long to hash: {what}, over the limit of {limit:g} s. Raise "
+        "REDRESS_MAX_VIDEO_SECONDS (or --max-video-seconds) to hash longer videos.",
+    )
+
+
+def _undecodable(stream: Any) -> HashingError:
+    codec = getattr(getattr(stream, "codec", None), "name", None) or "unknown"
+    return HashingError(
+        ErrorCode.UNSUPPORTED_FORMAT,
+        f"The file's picture is in a format ({codec}) that cannot be decoded here; convert it "
+        "to PNG (a drawing or image) or MP4 (a video) and hash that.",
+    )
+
+
 def _sampled_frames(
-    container: Any, stream: Any, frame_rate: float, frame_mod: int, offsets: Container[int]
+    container: Any,
+    stream: Any,
+    frame_rate: float,
+    frame_mod: int,
+    offsets: Container[int],
+    tick: Callable[[], None],
 ) -> Iterator[tuple[int, Any]]:
     """Decoded frames with their frame numbers.
 
@@ -183,6 +309,7 @@ def _sampled_frames(
 
     counted = 0  # fallback numbering for streams without timestamps
     for packet in container.demux(stream):
+        tick()  # packets whose frames are all skipped still take time
         if start is None and packet.pts is not None:
             start = float(packet.pts)
         wanted = number_of(packet.pts)
