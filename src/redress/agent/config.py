@@ -45,6 +45,29 @@ class AgentSettings(BaseSettings):
     feed_limit: int = Field(
         default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."
     )
+    memory_budget_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="Memory, in MiB, that uploads being hashed and large JSON checks may take "
+        "together; each reserves its estimate first (one upload at most REDRESS_MAX_DECODE_MB).",
+    )
+    budget_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="How long a request waits for memory before a 503 with Retry-After.",
+    )
+    max_json_bytes: int = Field(
+        default=8 * 2**20, ge=1024, description="Largest JSON body of /v1/check and its batch."
+    )
+    max_vpdq_signals: int = Field(
+        default=4, ge=1, description="vPDQ signals in one JSON check (one video needs one)."
+    )
+    max_vpdq_frames: int = Field(
+        default=10_800,
+        ge=1,
+        description="Frames in one vPDQ signal of a JSON check (3 hours at one a second).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
