@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +26,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from redress.agent.models import Review
-from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
+from redress.agent.service import (
+    Agent,
+    AgentBusyError,
+    AgentError,
+    CheckResult,
+    check_vpdq_bounds,
+    validate_signals,
+)
+from redress.hashing.budget import BudgetBusyError
 from redress.web import i18n
 from redress.web.app import BodySizeLimit, error_body
 
@@ -47,13 +56,21 @@ _SECURITY = {
     "Cache-Control": "no-store",
 }
 _COOKIE = "redress_moderator"
+#: JSON checks up to this size (a handful of hashes) are answered on the event loop.
+INLINE_JSON_BYTES = 1024
+_T = TypeVar("_T")
+
+
+def _declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
 
 
 class SignalIn(BaseModel):
     """A hash the platform already computed."""
 
     type: str = Field(max_length=16)
-    value: str = Field(max_length=200_000)
+    value: str = Field(max_length=2_000_000)
 
 
 class CheckIn(BaseModel):
@@ -136,6 +153,14 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     async def _agent_error(_request: Request, exc: AgentError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
 
+    @app.exception_handler(AgentBusyError)
+    async def _busy(_request: Request, exc: AgentBusyError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.detail),
+            status_code=exc.status,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -207,15 +232,71 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                     temporary.write(chunk)
                 temporary.flush()
                 path = Path(temporary.name)
-                # Hashing and the database are blocking work: off the event loop.
-                signals = await run_in_threadpool(agent.hash_upload, path)
-                result = agent.check(signals)
+                # Hashing and the database are blocking work: off the event loop, and hashing
+                # only once the memory its decoding needs is reserved.
+                cost = await run_in_threadpool(agent.upload_cost, path)
+                result = await bounded(cost, _hash_and_check, path)
                 if result.matches:
                     held = content_id if isinstance(content_id, str) else None
                     await run_in_threadpool(agent.record, result, held, path)
             return JSONResponse(result_body(result))
+        declared = _declared_length(request)
+        if declared is not None and declared <= INLINE_JSON_BYTES:
+            # A few hashes: microseconds of work, cheaper than a hop to a worker thread.
+            result, json_id = _check_json(await _json_body(request, INLINE_JSON_BYTES))
+        else:
+            limit = _json_limit(declared)
+            result, json_id = await bounded(
+                agent.json_cost(limit), _check_json, await _json_body(request, limit)
+            )
+        if result.matches:  # the database only when something is held or blocked
+            await run_in_threadpool(agent.record, result, json_id, None)
+        return JSONResponse(result_body(result))
+
+    async def bounded(cost: int, work: Callable[..., _T], *args: Any) -> _T:
+        """`work(*args)` in a worker thread once `cost` bytes of the memory budget are reserved;
+        503 with Retry-After if the budget stays full for REDRESS_AGENT_BUDGET_WAIT_SECONDS."""
+        wait = agent.settings.budget_wait_seconds
         try:
-            body = CheckIn.model_validate_json(await request.body())
+            taken = await agent.budget.acquire_async(cost, wait)
+        except BudgetBusyError:
+            raise AgentBusyError(max(1, math.ceil(wait)), agent.settings.memory_budget_mb) from None
+        try:
+            return await run_in_threadpool(work, *args)
+        finally:
+            agent.budget.release(taken)
+
+    def _hash_and_check(path: Path) -> CheckResult:
+        return agent.check(agent.hash_upload(path))  # a long video's vPDQ search is work too
+
+    async def _json_body(request: Request, limit: int) -> bytes:
+        """The body, refused with 413 as soon as it passes `limit` bytes."""
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max(limit, INLINE_JSON_BYTES):
+                raise _json_too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _json_limit(declared: int | None) -> int:
+        """Bytes a JSON body may have: what it declares, refused at once past the setting."""
+        most = agent.settings.max_json_bytes
+        if declared is not None and declared > most:
+            raise _json_too_large()
+        return most if declared is None else declared
+
+    def _json_too_large() -> AgentError:
+        return AgentError(
+            413,
+            "json_too_large",
+            f"A JSON check may be at most {agent.settings.max_json_bytes:,} bytes "
+            "(REDRESS_AGENT_MAX_JSON_BYTES); send fewer hashes at a time.",
+        )
+
+    def _check_json(raw: bytes) -> tuple[CheckResult, str | None]:
+        try:
+            body = CheckIn.model_validate_json(raw)
         except ValueError as exc:
             raise AgentError(
                 422,
@@ -223,18 +304,41 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                 'Send JSON {"signals": [{"type", "value"}]} or a multipart \'file\' '
                 f"({str(exc).splitlines()[0]})",
             ) from None
-        result = _check_hashes(body)  # compiled search, microseconds to a millisecond
-        if result.matches:  # the database only when something is held or blocked
-            await run_in_threadpool(agent.record, result, body.content_id, None)
-        return JSONResponse(result_body(result))
+        return _check_hashes(body), body.content_id
 
     def _check_hashes(body: CheckIn) -> CheckResult:
-        return agent.check(validate_signals([s.model_dump() for s in body.signals]))
+        raw = [s.model_dump() for s in body.signals]
+        settings = agent.settings
+        check_vpdq_bounds(raw, settings.max_vpdq_signals, settings.max_vpdq_frames)
+        return agent.check(validate_signals(raw))
 
-    @app.post("/v1/check/batch", tags=["check"], dependencies=[authorised_only])
-    def check_batch(body: BatchIn) -> dict[str, Any]:
+    @app.post(
+        "/v1/check/batch",
+        tags=["check"],
+        dependencies=[authorised_only],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": BatchIn.model_json_schema()}},
+            }
+        },
+    )
+    async def check_batch(request: Request) -> dict[str, Any]:
         """Check many pieces of content by hashes; results in request order. A bad request is
         answered with its error in place; the rest are still checked."""
+        limit = _json_limit(_declared_length(request))
+        cost = agent.json_cost(limit)
+        return await bounded(cost, _check_batch, await _json_body(request, limit))
+
+    def _check_batch(raw: bytes) -> dict[str, Any]:
+        try:
+            body = BatchIn.model_validate_json(raw)
+        except ValueError as exc:
+            raise AgentError(
+                422,
+                "invalid_request",
+                f'Send JSON {{"requests": [{{"signals": [...]}}]}} ({str(exc).splitlines()[0]})',
+            ) from None
         if len(body.requests) > agent.settings.max_batch:
             raise AgentError(
                 413, "batch_too_large", f"At most {agent.settings.max_batch} requests per batch."
