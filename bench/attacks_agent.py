@@ -82,7 +82,7 @@ class AgentUnderTest:
         self.log = (state / "agent.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "redress", "agent", "--hub-url", "http://127.0.0.1:9"]
-            + ["--hub-key", "rk_bench", "--port", str(self.port)],
+            + ["--hub-key", "rk_bench", "--port", str(self.port)],  # noqa: RUF005
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
