@@ -79,10 +79,11 @@ class AgentUnderTest:
             "REDRESS_AGENT_POLL_SECONDS": "30",
             "REDRESS_AGENT_LOG_LEVEL": "ERROR",
         }
+        state.mkdir(parents=True, exist_ok=True)
         self.log = (state / "agent.log").open("wb")
+        hub = ["--hub-url", "http://127.0.0.1:9", "--hub-key", "rk_bench"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "redress", "agent", "--hub-url", "http://127.0.0.1:9"]
-            + ["--hub-key", "rk_bench", "--port", str(self.port)],  # noqa: RUF005
+            [sys.executable, "-m", "redress", "agent", *hub, "--port", str(self.port)],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -185,9 +186,7 @@ def memory_attack(agent: AgentUnderTest, images: dict[str, Path], at_once: int) 
 
 def vpdq_value(frames: int, seed: int) -> str:
     rng = np.random.default_rng(seed)
-    return "\n".join(
-        f"{n},100,{rng.bytes(32).hex()},{float(n):.3f}" for n in range(frames)
-    )
+    return "\n".join(f"{n},100,{rng.bytes(32).hex()},{float(n):.3f}" for n in range(frames))
 
 
 async def load(
