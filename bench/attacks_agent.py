@@ -11,7 +11,7 @@ cost it:
 an older commit can be printed beside the current ones:
     git worktree add /tmp/old-main 0281fe3
     python bench/attacks_agent.py --quick --src /tmp/old-main --out attacks_agent_before
-Uploads at once are capped to what half the machine's available memory allows, judged from the
+Uploads at once are capped to what 40 % of the machine's available memory allows, judged from the
 one-upload peak (the old agent took ~2.7 GB per upload); the cap is recorded in the output.
 
 Usage: python bench/attacks_agent.py [--quick] [--src PATH] [--at-once N] [--seconds S]
@@ -102,10 +102,14 @@ class AgentUnderTest:
         raise SystemExit("the agent did not start")
 
     def rss_mb(self) -> float:
+        if self.process.poll() is not None:
+            return 0.0
         return psutil.Process(self.process.pid).memory_info().rss / 2**20
 
-    def peak_mb(self) -> float:
+    def peak_mb(self) -> float | str:
         """VmHWM: the highest resident memory since the last `reset_peak`."""
+        if self.process.poll() is not None:
+            return f"the agent died (exit status {self.process.returncode})"
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
         return int(line.split()[1]) / 1024
@@ -129,7 +133,10 @@ class AgentUnderTest:
 def upload(agent: AgentUnderTest, path: Path) -> tuple[int, str, float]:
     started = time.perf_counter()
     with httpx.Client(base_url=agent.url, headers=agent.headers, timeout=600) as client:
-        response = client.post("/v1/check", files={"file": (path.name, path.read_bytes())})
+        try:
+            response = client.post("/v1/check", files={"file": (path.name, path.read_bytes())})
+        except httpx.TransportError as exc:
+            return 0, type(exc).__name__, time.perf_counter() - started
     code = response.json().get("code", "") if response.status_code != 200 else ""
     return response.status_code, code, time.perf_counter() - started
 
@@ -142,16 +149,19 @@ def memory_attack(agent: AgentUnderTest, images: dict[str, Path], at_once: int) 
         before = agent.rss_mb()
         status, code, seconds = upload(agent, path)
         peak = agent.peak_mb()
+        if isinstance(peak, str):
+            raise SystemExit(f"{name}: {peak}")
         worst = max(worst, peak - before)
         figures[f"one_{name}"] = {
             "status": status,
             **({"code": code} if code else {}),
             "seconds": round(seconds, 1),
             "peak_rss_mb": round(peak),
+            "grew_mb": round(peak - before),
         }
     # N at once, capped to what half the available memory allows at the one-upload peak.
     available = psutil.virtual_memory().available / 2**20
-    allowed = max(1, int(available * 0.5 / max(worst, 1.0)))
+    allowed = max(1, int(available * 0.4 / max(worst, 1.0)))
     count = min(at_once, allowed)
     figures["at_once"] = {"asked": at_once, "ran": count}
     if count < at_once:
@@ -176,12 +186,16 @@ def memory_attack(agent: AgentUnderTest, images: dict[str, Path], at_once: int) 
     figures["at_once"].update(
         {
             "image": "grey16",
-            "peak_rss_mb": round(agent.peak_mb()),
+            "peak_rss_mb": _rounded(agent.peak_mb()),
             "seconds": round(time.perf_counter() - started, 1),
             "answers": sorted(f"{s} {c}".strip() for s, c, _ in results),
         }
     )
     return figures
+
+
+def _rounded(value: float | str) -> float | str:
+    return round(value) if isinstance(value, float) else value
 
 
 def vpdq_value(frames: int, seed: int) -> str:
@@ -288,14 +302,17 @@ def main() -> None:
         root = Path(folder)
         images = make_images(root)
         agent = AgentUnderTest(src, root / "state")
+        figures: dict[str, Any] = {
+            "agent_source": f"{src} ({commit or 'not a git tree'})",
+            "image_kb": {n: round(p.stat().st_size / 1024) for n, p in images.items()},
+        }
         try:
-            figures = {
-                "agent_source": f"{src} ({commit or 'not a git tree'})",
-                "image_kb": {n: round(p.stat().st_size / 1024) for n, p in images.items()},
-                "memory": memory_attack(agent, images, args.at_once),
-                "event_loop": loop_attack(agent, seconds, args.connections),
-                "agent_rss_at_end_mb": round(agent.rss_mb()),
-            }
+            figures["memory"] = memory_attack(agent, images, args.at_once)
+            figures["agent_rss_after_uploads_mb"] = round(agent.rss_mb())
+            if agent.process.poll() is not None:  # killed by the uploads: a fresh one goes on
+                figures["agent_restarted"] = True
+                agent = AgentUnderTest(src, root / "state2")
+            figures["event_loop"] = loop_attack(agent, seconds, args.connections)
         finally:
             agent.stop()
     target = write_result(args.out, figures)

@@ -26,7 +26,7 @@ from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.models import AgentBase, HubState, NegativeSignal, Outbox, Review
 from redress.config import get_settings, with_limits
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hashing.budget import MemoryBudget
+from redress.hashing.budget import MemoryBudget, return_free_memory
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.files import HashOptions, SignalRecord, estimate_cost, hash_file
 from redress.hashing.signal_types import VpdqSignal, get_signal_type
@@ -412,7 +412,10 @@ class Agent:
         """Signals of an uploaded file, read once: PDQ of all 8 orientations for pictures, vPDQ
         for videos, MD5 and SHA-256 of the bytes (the hashing core keeps the types that apply).
         Decoding stays within `upload_options` (REDRESS_MAX_DECODE_MB, video limits)."""
-        hashed = hash_file(path, self.upload_options)
+        try:
+            hashed = hash_file(path, self.upload_options)
+        finally:
+            return_free_memory()
         if hashed.error is not None:
             raise AgentError(422, f"unhashable_{hashed.error.code.value}", hashed.error.message)
         return hashed.signals

@@ -10,6 +10,8 @@ asyncio code awaits `acquire_async`, which parks no thread while it waits.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -154,3 +156,25 @@ class MemoryBudget:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _glibc()
+
+
+def return_free_memory() -> None:
+    """Give memory freed after a large decode back to the operating system.
+
+    glibc keeps freed blocks of a few MB (Pillow's image blocks) in its per-thread arenas, so
+    without this an agent that hashed a burst of large images stays at its peak size.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
