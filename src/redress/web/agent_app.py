@@ -61,6 +61,26 @@ INLINE_JSON_BYTES = 1024
 _T = TypeVar("_T")
 
 
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with its definitions written in place (for `openapi_extra`, where
+    pydantic's local `#/$defs/...` references would not resolve)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 def _declared_length(request: Request) -> int | None:
     value = request.headers.get("content-length", "")
     return int(value) if value.isdigit() else None
@@ -319,7 +339,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": BatchIn.model_json_schema()}},
+                "content": {"application/json": {"schema": _inline_schema(BatchIn)}},
             }
         },
     )
