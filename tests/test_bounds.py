@@ -4,9 +4,12 @@ and vector drawings named as unsupported."""
 
 from __future__ import annotations
 
+import io
 import json
+import struct
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +21,14 @@ from PIL import Image
 
 from redress.hashing import ErrorCode, HashOptions, hash_file
 from redress.hashing.errors import HashingError
-from redress.hashing.images import DEFAULT_MAX_DECODE_MB, decode_cost, reduced_rgb, to_rgb
+from redress.hashing.images import (
+    DEFAULT_MAX_DECODE_MB,
+    decode_cost,
+    load_image,
+    reduced_rgb,
+    to_rgb,
+)
+from redress.hashing.signal_types import hamming_distance
 from redress.hashing.video import VideoLimits, hash_video_file
 from tests.conftest import textured_image
 
@@ -261,3 +271,28 @@ def test_eps_is_unsupported(tmp_path: Path) -> None:
     assert result.error is not None
     assert result.error.code is ErrorCode.UNSUPPORTED_FORMAT
     assert "PNG" in result.error.message
+
+
+def test_a_png_whose_orientation_comes_after_its_pixels_is_turned_upright(tmp_path: Path) -> None:
+    # An eXIf chunk after the image data is only seen once the picture is decoded; the small
+    # reduced picture is turned then, rather than a second full-size copy.
+    upright = textured_image(1800, 1200, seed=4)
+    upright.save(tmp_path / "upright.png")
+    stored = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(stored, "PNG")
+    data = stored.getvalue()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = exif.tobytes().removeprefix(b"Exif\x00\x00")
+    chunk = struct.pack(">I", len(raw)) + b"eXIf" + raw
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + raw))
+    end = data.rindex(b"IEND") - 4
+    (tmp_path / "late.png").write_bytes(data[:end] + chunk + data[end:])
+    with Image.open(tmp_path / "late.png") as opened:
+        assert "exif" not in opened.info  # not known from the header
+    loaded = load_image(tmp_path / "late.png")
+    assert (loaded.width, loaded.height) == (1800, 1200)
+    assert loaded.pixels.shape == (341, 512, 3)
+    late = hash_file(tmp_path / "late.png", HashOptions(types=("pdq",))).signals[0].value
+    plain = hash_file(tmp_path / "upright.png", HashOptions(types=("pdq",))).signals[0].value
+    assert hamming_distance(late, plain) <= 8
