@@ -128,3 +128,10 @@ def test_the_process_pool_keeps_order_under_a_budget_smaller_than_two_files(
     assert all(r.ok for r in results)
     alone = [[s.value for s in hash_file(p, options).signals] for p in paths]
     assert [[s.value for s in r.signals] for r in results] == alone
+
+
+def test_work_that_needs_no_memory_never_waits() -> None:
+    budget = MemoryBudget(100)
+    held = budget.acquire(100, timeout=0)
+    assert budget.acquire(0, timeout=0) == 0
+    budget.release(held)

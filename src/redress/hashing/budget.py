@@ -63,6 +63,8 @@ class MemoryBudget:
         return max(0, min(amount, self.total))
 
     def _try(self, amount: int) -> bool:
+        if amount == 0:
+            return True  # work that needs no memory (a file refused from its header) never waits
         if not self._queue and self._used + amount <= self.total:
             self._used += amount
             return True
