@@ -153,7 +153,9 @@ def _query_results(
             yield query, FileHashes(query, error=HashingError(code, exc.message))
         else:
             yield query, FileHashes(query, signals=[literal])
-    for result in hash_files(iter_files(files), options, jobs):
+    # The files decoded at once share REDRESS_HASH_MEMORY_BUDGET_MB, as with `redress hash`.
+    budget = max(get_settings().hash_memory_budget_mb, options.max_decode_mb) << 20
+    for result in hash_files(iter_files(files), options, jobs, budget):
         yield result.path, result
 
 
