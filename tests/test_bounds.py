@@ -29,7 +29,8 @@ from redress.hashing.images import (
     to_rgb,
 )
 from redress.hashing.signal_types import hamming_distance
-from redress.hashing.video import VideoLimits, hash_video_file
+from redress.hashing.video import hash_video_file
+from redress.hashing.video_limits import VideoLimits
 from tests.conftest import textured_image
 
 SIDE = 10_000

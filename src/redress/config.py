@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redress.hashing.files import HashOptions
 from redress.hashing.images import DEFAULT_MAX_DECODE_MB, DEFAULT_MAX_PIXELS
-from redress.hashing.video import (
+from redress.hashing.video_limits import (
     DEFAULT_MAX_VIDEO_FRAMES,
     DEFAULT_MAX_VIDEO_SECONDS,
     DEFAULT_VIDEO_DEADLINE_SECONDS,

@@ -29,13 +29,12 @@ from redress.hashing.pdq import (
 )
 from redress.hashing.signal_types import SIGNAL_TYPES, VpdqSignal
 from redress.hashing.variants import bank_variants, canonical_image, query_variants_of_file
-from redress.hashing.video import (
+from redress.hashing.video import hash_video_file, probe_video
+from redress.hashing.video_limits import (
     DEFAULT_MAX_VIDEO_FRAMES,
     DEFAULT_MAX_VIDEO_SECONDS,
     DEFAULT_VIDEO_DEADLINE_SECONDS,
     VideoLimits,
-    hash_video_file,
-    probe_video,
     video_decode_cost,
 )
 

@@ -138,20 +138,19 @@ def load_image(
         if getattr(image, "is_animated", False):
             notes.append("Animated or multi-page image: only the first frame was hashed.")
         _decode(image)
-        width, height = image.size
-        orientation = _orientation(image) if plan.turn_full_size else None
+        late_orientation = None
         if plan.turn_full_size:
             _apply_orientation(image, notes, in_place=True)
-            width, height = image.size
         elif image.format == "PNG" and "exif" in image.info:
-            orientation = _orientation(image)
+            late_orientation = _orientation(image)
+        width, height = image.size
         rgb = reduced_rgb(image, reduce_to)
-        if orientation not in (None, 1) and not plan.turn_full_size:
+        if late_orientation not in (None, 1):
             # Orientation found only once decoded (a PNG's eXIf after its pixels): turn the
             # small picture rather than make a second full-size copy.
             rgb.info["exif"] = image.info["exif"]
             rgb = _apply_orientation(rgb, notes)
-            if orientation in (5, 6, 7, 8):
+            if late_orientation in (5, 6, 7, 8):
                 width, height = height, width
         pixels = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         return LoadedImage(pixels, width, height, image.format or "", notes)

@@ -10,15 +10,13 @@ users sample the same pictures. Decoding does as little as that needs: a frame t
 sampled nor referenced by another frame is skipped by the decoder (ffmpeg's `skip_frame`, set per
 packet from its timestamp), and only sampled frames are converted to RGB and hashed.
 
-Hashing is bounded (`VideoLimits`): the duration the container declares, the timestamps of the
-frames as they are decoded (for files whose header lies or says nothing), the number of frames
-hashed, wall-clock time, and the memory the decoder needs at the frame size (`video_cost`).
+Hashing is bounded (`VideoLimits`, in `video_limits`): the duration the container declares, the
+timestamps of the frames as they are decoded (for files whose header lies or says nothing), the
+number of frames hashed, wall-clock time, and the memory the decoder needs at the frame size.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,41 +29,20 @@ import numpy as np
 from av.filter import Graph
 
 from redress.hashing.errors import ErrorCode, HashingError
-from redress.hashing.images import (
-    BASE_COST,
-    DEFAULT_MAX_DECODE_MB,
-    DEFAULT_MAX_PIXELS,
-    MIN_SIDE,
-    check_readable_file,
-    over_budget,
-)
+from redress.hashing.images import DEFAULT_MAX_PIXELS, MIN_SIDE, check_readable_file
 from redress.hashing.pdq import pdq_from_pixels
 from redress.hashing.signal_types import VpdqFrame
 from redress.hashing.variants import border_box, border_runs
+from redress.hashing.video_limits import (
+    VideoLimits,
+    check_header,
+    too_long,
+    undecodable,
+)
 
 #: Demuxers that open still images or text; a file they claim is not a video.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "txt", "ass", "srt", "webvtt", "lrc"})
 _SCALER_FLAGS = "bicubic+accurate_rnd"
-
-#: Default limits: three hours of video, 36,000 hashed frames (ten hours at one per second, or
-#: 20 minutes of 30 fps with every frame), ten minutes of hashing.
-DEFAULT_MAX_VIDEO_SECONDS = 3 * 3600.0
-DEFAULT_MAX_VIDEO_FRAMES = 36_000
-DEFAULT_VIDEO_DEADLINE_SECONDS = 600.0
-#: Frames the decoder may hold besides its threads' (references, reordering, the output queue).
-_HELD_FRAMES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class VideoLimits:
-    """How much of a video may be hashed: declared or decoded duration, frames hashed, wall-clock
-    seconds, and the decoder's memory. `clock` is injectable so tests can move time."""
-
-    max_seconds: float = DEFAULT_MAX_VIDEO_SECONDS
-    max_frames: int = DEFAULT_MAX_VIDEO_FRAMES
-    deadline_seconds: float = DEFAULT_VIDEO_DEADLINE_SECONDS
-    max_decode_bytes: int = DEFAULT_MAX_DECODE_MB << 20
-    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(slots=True)
@@ -150,8 +127,8 @@ def hash_video_file(
         stream = container.streams.video[0]
         context = stream.codec_context
         if context is None:
-            raise _undecodable(stream)
-        _check_header(container, stream, bounds, threads)
+            raise undecodable(stream)
+        check_header(container, stream, bounds, threads)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
         if frame_rate <= 0:
@@ -186,7 +163,7 @@ def hash_video_file(
                     continue
                 last_seen = number
                 if number / frame_rate > bounds.max_seconds:
-                    raise _too_long(
+                    raise too_long(
                         f"its frames go on past {bounds.max_seconds:g} s", bounds.max_seconds
                     )
                 phase = offsets.get(number % frame_mod)
@@ -223,62 +200,6 @@ def hash_video_file(
                 f"{decoded_until:.1f} s; it may be truncated. Only what is there was hashed."
             )
         return VideoHash(frames, frame_rate, duration, notes, views.named_variants())
-
-
-def video_cost(width: int, height: int, threads: int) -> int:
-    """Peak memory, in bytes, of decoding and hashing a video of `width` x `height` frames.
-
-    The decoder holds reference and reordering frames plus one per thread (up to 3 bytes a pixel
-    for 10-bit or 4:4:4 video); each sampled frame becomes an RGB array (3) and PDQ's float
-    luminance buffers (8) at full size.
-    """
-    decoding_threads = threads or min(16, (os.cpu_count() or 1) + 1)
-    pixels = width * height
-    return BASE_COST + pixels * (3 * (_HELD_FRAMES + decoding_threads) + 3 + 8)
-
-
-def video_decode_cost(path: Path, threads: int = 0) -> int:
-    """`video_cost` of the first video stream of `path`, from its header (0 if none)."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.video:
-                return 0
-            stream = container.streams.video[0]
-            return video_cost(stream.width or 0, stream.height or 0, threads)
-    except av.error.FFmpegError:
-        return 0
-
-
-def _check_header(container: Any, stream: Any, bounds: VideoLimits, threads: int) -> None:
-    """Refuse from the header a video declared longer than the limit or too big to decode."""
-    declared = None
-    if stream.duration is not None and stream.time_base is not None:
-        declared = float(stream.duration * stream.time_base)
-    elif container.duration is not None:
-        declared = float(container.duration) / 1_000_000
-    if declared is not None and declared > bounds.max_seconds:
-        raise _too_long(f"it is {declared:.0f} s long", bounds.max_seconds)
-    width, height = stream.width or 0, stream.height or 0
-    cost = video_cost(width, height, threads)
-    if cost > bounds.max_decode_bytes:
-        raise over_budget(f"The video's frames are {width}x{height}", cost, bounds.max_decode_bytes)
-
-
-def _too_long(what: str, limit: float) -> HashingError:
-    return HashingError(
-        ErrorCode.VIDEO_TOO_LONG,
-        f"The video is too long to hash: {what}, over the limit of {limit:g} s. Raise "
-        "REDRESS_MAX_VIDEO_SECONDS (or --max-video-seconds) to hash longer videos.",
-    )
-
-
-def _undecodable(stream: Any) -> HashingError:
-    codec = getattr(getattr(stream, "codec", None), "name", None) or "unknown"
-    return HashingError(
-        ErrorCode.UNSUPPORTED_FORMAT,
-        f"The file's picture is in a format ({codec}) that cannot be decoded here; convert it "
-        "to PNG (a drawing or image) or MP4 (a video) and hash that.",
-    )
 
 
 def _sampled_frames(
