@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,8 +33,8 @@ from redress.agent.service import (
     check_vpdq_bounds,
     validate_signals,
 )
-from redress.hashing.budget import BudgetBusyError
 from redress.web import i18n
+from redress.web.agent_bounds import inline_schema, run_bounded, run_json
 from redress.web.app import BodySizeLimit, error_body
 
 _PAGES = Environment(
@@ -56,34 +55,6 @@ _SECURITY = {
     "Cache-Control": "no-store",
 }
 _COOKIE = "redress_moderator"
-#: JSON checks up to this size (a handful of hashes) are answered on the event loop.
-INLINE_JSON_BYTES = 1024
-_T = TypeVar("_T")
-
-
-def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """`model`'s JSON schema with its definitions written in place (for `openapi_extra`, where
-    pydantic's local `#/$defs/...` references would not resolve)."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            reference = node.get("$ref", "")
-            if reference.startswith("#/$defs/"):
-                return resolve(definitions[reference.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
-def _declared_length(request: Request) -> int | None:
-    value = request.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
 
 
 class SignalIn(BaseModel):
@@ -255,64 +226,18 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                 # Hashing and the database are blocking work: off the event loop, and hashing
                 # only once the memory its decoding needs is reserved.
                 cost = await run_in_threadpool(agent.upload_cost, path)
-                result = await bounded(cost, _hash_and_check, path)
+                result = await run_bounded(agent, cost, _hash_and_check, path)
                 if result.matches:
                     held = content_id if isinstance(content_id, str) else None
                     await run_in_threadpool(agent.record, result, held, path)
             return JSONResponse(result_body(result))
-        declared = _declared_length(request)
-        if declared is not None and declared <= INLINE_JSON_BYTES:
-            # A few hashes: microseconds of work, cheaper than a hop to a worker thread.
-            result, json_id = _check_json(await _json_body(request, INLINE_JSON_BYTES))
-        else:
-            limit = _json_limit(declared)
-            result, json_id = await bounded(
-                agent.json_cost(limit), _check_json, await _json_body(request, limit)
-            )
+        result, json_id = await run_json(agent, request, _check_json, inline=True)
         if result.matches:  # the database only when something is held or blocked
             await run_in_threadpool(agent.record, result, json_id, None)
         return JSONResponse(result_body(result))
 
-    async def bounded(cost: int, work: Callable[..., _T], *args: Any) -> _T:
-        """`work(*args)` in a worker thread once `cost` bytes of the memory budget are reserved;
-        503 with Retry-After if the budget stays full for REDRESS_AGENT_BUDGET_WAIT_SECONDS."""
-        wait = agent.settings.budget_wait_seconds
-        try:
-            taken = await agent.budget.acquire_async(cost, wait)
-        except BudgetBusyError:
-            raise AgentBusyError(max(1, math.ceil(wait)), agent.settings.memory_budget_mb) from None
-        try:
-            return await run_in_threadpool(work, *args)
-        finally:
-            agent.budget.release(taken)
-
     def _hash_and_check(path: Path) -> CheckResult:
         return agent.check(agent.hash_upload(path))  # a long video's vPDQ search is work too
-
-    async def _json_body(request: Request, limit: int) -> bytes:
-        """The body, refused with 413 as soon as it passes `limit` bytes."""
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max(limit, INLINE_JSON_BYTES):
-                raise _json_too_large()
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _json_limit(declared: int | None) -> int:
-        """Bytes a JSON body may have: what it declares, refused at once past the setting."""
-        most = agent.settings.max_json_bytes
-        if declared is not None and declared > most:
-            raise _json_too_large()
-        return most if declared is None else declared
-
-    def _json_too_large() -> AgentError:
-        return AgentError(
-            413,
-            "json_too_large",
-            f"A JSON check may be at most {agent.settings.max_json_bytes:,} bytes "
-            "(REDRESS_AGENT_MAX_JSON_BYTES); send fewer hashes at a time.",
-        )
 
     def _check_json(raw: bytes) -> tuple[CheckResult, str | None]:
         try:
@@ -339,16 +264,14 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _inline_schema(BatchIn)}},
+                "content": {"application/json": {"schema": inline_schema(BatchIn)}},
             }
         },
     )
     async def check_batch(request: Request) -> dict[str, Any]:
         """Check many pieces of content by hashes; results in request order. A bad request is
         answered with its error in place; the rest are still checked."""
-        limit = _json_limit(_declared_length(request))
-        cost = agent.json_cost(limit)
-        return await bounded(cost, _check_batch, await _json_body(request, limit))
+        return await run_json(agent, request, _check_batch)
 
     def _check_batch(raw: bytes) -> dict[str, Any]:
         try:
