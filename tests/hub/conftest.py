@@ -137,7 +137,14 @@ class RunningHub:
 @contextmanager
 def serve_app(app: Any, what: str = "the hub") -> Iterator[str]:
     """Serve an ASGI app on a free loopback port from a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # as `redress serve` runs it: X-Forwarded-For is the app's to read
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from redress.db import NAMING
+from redress.db.tables import counters_table
 
 
 class AgentBase(DeclarativeBase):
@@ -73,3 +74,7 @@ class NegativeSignal(AgentBase):
     signal_value: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+RATE_LIMIT_COUNTERS = counters_table(AgentBase.metadata)
+"""The moderator sign-in limit's counters, shared by every agent process on this database."""

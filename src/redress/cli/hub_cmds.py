@@ -93,6 +93,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        proxy_headers=False,  # the hub reads X-Forwarded-For itself (REDRESS_TRUSTED_PROXIES)
         access_log=False,
         log_config=None,
     )

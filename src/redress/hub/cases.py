@@ -151,7 +151,7 @@ def verify_case(
     """
     canonical = credentials.normalise_case_number(case_number)
     number = canonical or case_number.strip().upper()
-    guard.reserve(number, client)
+    reservation = guard.reserve(number, client)
     with transaction() as session:
         case = (
             session.scalar(select(Case).where(Case.case_number == canonical)) if canonical else None
@@ -160,7 +160,7 @@ def verify_case(
     if not credentials.verify_pin(pin_hash, pin) or case_id is None:
         guard.failed()
         raise not_found_or_wrong_pin()
-    guard.succeeded(number, client)
+    guard.succeeded(reservation)
     return case_id
 
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from prometheus_client import Counter
@@ -162,9 +162,7 @@ class SqlBackoffStore:
                 select(t).where(t.c.key.in_(ordered)).order_by(t.c.key).with_for_update()
             ).all()
             states = {
-                row.key: State(
-                    row.level, row.next_at, row.since, row.good_until, row.expires_at
-                )
+                row.key: State(row.level, row.next_at, row.since, row.good_until, row.expires_at)
                 for row in rows
             }
             changes = decide(states)
@@ -213,7 +211,8 @@ class RedisBackoffStore:
                     for key, state in changes.items():
                         name = self.prefix + key
                         pipe.hset(name, mapping=_fields_of(state))
-                        pipe.expireat(name, math.ceil(state.expires_at) + 60)
+                        # Relative to the guard's clock: Redis expires keys by its own.
+                        pipe.expire(name, max(60, math.ceil(state.expires_at - now) + 60))
                     pipe.execute()
                     return
                 except redis.WatchError:
@@ -253,6 +252,16 @@ class Budgets:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """An attempt counted by `PinGuard.reserve`, to hand back to `succeeded` if the PIN is
+    right."""
+
+    number: str
+    address: str
+    charged_address: bool
+
+
 class PinGuard:
     """Reserves PIN attempts against the budgets and clears them after a right PIN."""
 
@@ -270,7 +279,7 @@ class PinGuard:
             digest_key("client", address),
         )
 
-    def reserve(self, number: str, address: str) -> None:
+    def reserve(self, number: str, address: str) -> Reservation:
         """Count an attempt on `number` from `address` as a failure, before it is checked;
         raises `locked` (nothing counted) when a budget is waiting."""
         pair_key, case_key, client_key = self.keys(number, address)
@@ -296,27 +305,36 @@ class PinGuard:
                 wait, scope = max(waits)
                 refused[:] = [scope]
                 raise locked(max(1, math.ceil(wait)))
+            charged_address[:] = [not tried]
             return {key: budget.charge(states[key], now) for _scope, key, budget in charged}
 
+        charged_address: list[bool] = []
         try:
             self.store.update((pair_key, case_key, client_key), decide, now)
         except HubError:
             PIN_ATTEMPTS.labels(f"refused_{refused[0] if refused else 'pair'}").inc()
             raise
+        return Reservation(number, address, charged_address[0])
 
-    def succeeded(self, number: str, address: str) -> None:
-        """A right PIN: clear the case's counts and remember the address as known to it."""
-        pair_key, case_key, _client = self.keys(number, address)
+    def succeeded(self, reservation: Reservation) -> None:
+        """A right PIN: clear the case's counts, remember the address as known to the case, and
+        give back what the attempt cost the address (it was not a guess)."""
+        pair_key, case_key, client_key = self.keys(reservation.number, reservation.address)
         now = timestamp(self.clock)
         good_until = now + self.budgets.known_seconds
+        budgets = self.budgets
 
         def decide(states: Mapping[str, State]) -> Mapping[str, State]:
-            return {
-                pair_key: self.budgets.pair.cleared(states[pair_key], now, good_until),
-                case_key: self.budgets.case.cleared(states[case_key], now),
+            changes = {
+                pair_key: budgets.pair.cleared(states[pair_key], now, good_until),
+                case_key: budgets.case.cleared(states[case_key], now),
             }
+            if reservation.charged_address:
+                state = states[client_key]
+                changes[client_key] = replace(state, level=max(0.0, state.level - 1))
+            return changes
 
-        self.store.update((pair_key, case_key), decide, now)
+        self.store.update((pair_key, case_key, client_key), decide, now)
         PIN_ATTEMPTS.labels("right").inc()
 
     def failed(self) -> None:
