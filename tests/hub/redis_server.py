@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 
@@ -60,7 +60,5 @@ def run_redis() -> Iterator[str]:
 
 
 def _pause(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(0.02)
-    except subprocess.TimeoutExpired:
-        pass
