@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     )
     rate_limit_storage: str | None = Field(
         default=None,
+        pattern=r"^(rediss?|redis\+unix)://",
         description="redis://host:port/db to keep rate limits and PIN counts in Redis; unset: "
         "in the database (shared by every worker either way).",
     )

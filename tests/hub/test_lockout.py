@@ -29,6 +29,7 @@ from redress.hub.lockout import (
 )
 from redress.hub.models import PIN_ATTEMPTS
 from redress.web.app import create_app
+from redress.web.context import budget_address
 from tests.hub.conftest import RunningHub, hub_settings, pdq, serve_app
 from tests.hub.redis_server import run_redis
 
@@ -355,3 +356,27 @@ def test_backoff_schedule() -> None:
         900,
         900,
     ]
+
+
+def test_malformed_case_numbers_do_not_share_one_count(database_url: str) -> None:
+    clock = ManualClock()
+    with hubs(hub_settings(database_url), clock) as (running,):
+        first = [status(running, "NOT-A-NUMBER-1", WRONG).json()["code"] for _ in range(6)]
+        assert first == ["wrong_case_or_pin"] * 5 + ["locked"]
+        # Another malformed string has its own budget (typos do not lock each other out).
+        assert status(running, "NOT-A-NUMBER-2", WRONG).json()["code"] == "wrong_case_or_pin"
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # the same subscriber's network
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("[2001:db8::1]", "2001:db8::/64"),
+        ("not an address", "unknown"),
+    ],
+)
+def test_addresses_are_counted_by_subscriber(address: str, counted_as: str) -> None:
+    assert budget_address(address) == counted_as

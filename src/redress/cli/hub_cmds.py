@@ -81,6 +81,8 @@ def serve(
             f"{current or 'none'}, this version needs {head}. Run 'redress db upgrade' first."
         )
         raise typer.Exit(1)
+    if settings.rate_limit_storage:
+        _check_redis(settings.rate_limit_storage)
     try:
         load_helplines(settings.helplines_file)
     except HelplinesError as exc:
@@ -97,6 +99,20 @@ def serve(
         access_log=False,
         log_config=None,
     )
+
+
+def _check_redis(url: str) -> None:
+    """Stop with one line if the rate-limit Redis is missing or does not answer."""
+    from redress.web.context import redis_client
+
+    try:
+        redis_client(url).ping()
+    except Exception as exc:
+        err.print(
+            f"error: cannot use the rate-limit storage {_describe(url)} "
+            f"(REDRESS_RATE_LIMIT_STORAGE): {exc}"
+        )
+        raise typer.Exit(1) from None
 
 
 def _describe(url: str) -> str:
