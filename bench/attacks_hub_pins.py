@@ -129,12 +129,14 @@ def parallel(size: int, task: Any) -> list[str]:
     return results
 
 
-def pin_burst(running: Hub, size: int) -> dict[str, Any]:
-    """`size` wrong PINs at once against one case, then the right PIN."""
+def pin_burst(running: Hub, size: int, address: str) -> dict[str, Any]:
+    """`size` wrong PINs at once against one case from `address` (as the proxy reports it, so
+    each burst has its own rate limits), then the right PIN."""
     case = running.create().json()
     number = case["case_number"]
-    codes = parallel(size, lambda n: running.status(number, f"{(n * 7919) % 10**8:08d}"))
-    right = running.status(number, case["pin"])
+    proxied = {"X-Forwarded-For": address}
+    codes = parallel(size, lambda n: running.status(number, f"{(n * 7919) % 10**8:08d}", proxied))
+    right = running.status(number, case["pin"], proxied)
     return {
         "guesses": size,
         "checked": codes.count("wrong_case_or_pin"),
@@ -208,7 +210,9 @@ def attack(src: Path, quick: bool) -> dict[str, Any]:
     started = time.perf_counter()
     for workers in [2] if quick else [1, 2]:
         with hub(src, workers, **settings) as running:
-            result[f"burst_{workers}_workers"] = [pin_burst(running, size) for size in sizes]
+            result[f"burst_{workers}_workers"] = [
+                pin_burst(running, size, f"198.51.100.{index}") for index, size in enumerate(sizes)
+            ]
             if workers == 2:
                 result["spoofed_creations"] = spoofed_creations(running, plan["creation"][1])
                 result["spoofed_pin_spray"] = spoofed_pin_spray(running, plan["spray"][1])
