@@ -39,9 +39,10 @@ that opened the case before, not at all (unless the attacker shares that address
 15 minutes). ``redress_pin_attempts_total{outcome}`` is the hub-wide circuit-breaker signal:
 alert when the rate of ``wrong`` or ``refused_*`` outcomes jumps.
 
-Counts live in the hub's database (one short transaction; the rows of the attempt are locked
-with ``SELECT … FOR UPDATE`` on PostgreSQL, and SQLite's ``BEGIN IMMEDIATE`` serialises
-writers), or in Redis with ``REDRESS_RATE_LIMIT_STORAGE=redis://…`` (``WATCH``/``MULTI``).
+Counts live in the hub's database (one short transaction per attempt that row-locks its counters
+with an ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on PostgreSQL and SQLite, where
+``BEGIN IMMEDIATE`` also serialises writers), or in Redis with
+``REDRESS_RATE_LIMIT_STORAGE=redis://…`` (``WATCH``/``MULTI``).
 Keys are digests; no case number or address is stored in the clear.
 """
 
@@ -54,7 +55,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from prometheus_client import Counter
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import Engine, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from redress.clock import Clock, SystemClock, timestamp
@@ -148,22 +149,24 @@ class SqlBackoffStore:
         self._calls = itertools.count(1)
 
     def update(self, keys: Sequence[str], decide: Decide, now: float) -> None:
-        """One transaction: create missing rows, lock the rows in key order, decide, write."""
+        """One transaction: lock the rows (creating missing ones) in key order, decide, write.
+
+        The lock is a no-op ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: one statement that
+        creates or row-locks every key in order (so two attempts never deadlock) and returns
+        the rows as they are now."""
         t = self.table
         ordered = sorted(set(keys))
-        blank = {"level": 0.0, "next_at": 0.0, "since": 0.0, "good_until": 0.0}
+        blank = {"level": 0.0, "next_at": 0.0, "since": 0.0, "good_until": 0.0, "expires_at": 0.0}
+        lock = (
+            self._insert(t)
+            .values([{"key": key, **blank} for key in ordered])
+            .on_conflict_do_update(index_elements=[t.c.key], set_={"level": t.c.level})
+            .returning(t)
+        )
         with self.engine.begin() as connection:
-            connection.execute(
-                self._insert(t)
-                .values([{"key": key, **blank, "expires_at": 0.0} for key in ordered])
-                .on_conflict_do_nothing(index_elements=[t.c.key])
-            )
-            rows = connection.execute(
-                select(t).where(t.c.key.in_(ordered)).order_by(t.c.key).with_for_update()
-            ).all()
             states = {
                 row.key: State(row.level, row.next_at, row.since, row.good_until, row.expires_at)
-                for row in rows
+                for row in connection.execute(lock)
             }
             changes = decide(states)
             for key, state in changes.items():
