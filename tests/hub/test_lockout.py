@@ -380,3 +380,35 @@ def test_malformed_case_numbers_do_not_share_one_count(database_url: str) -> Non
 )
 def test_addresses_are_counted_by_subscriber(address: str, counted_as: str) -> None:
     assert budget_address(address) == counted_as
+
+
+def test_overlapping_parallel_attempts_keep_every_budget(database_url: str) -> None:
+    """Guesses on 4 case numbers from 4 addresses at once share counters in every combination:
+    each one is answered (no deadlock, no error) and no budget is overdrawn."""
+    clock = ManualClock()
+    settings = hub_settings(database_url, trusted_proxies=1, pin_case_free_tries=6)
+    numbers = [new_case_number() for _ in range(4)]
+    addresses = [f"203.0.113.{n}" for n in range(4)]
+    with hubs(settings, clock, 2) as running:
+        barrier = threading.Barrier(64)
+        answers: list[tuple[str, str, int]] = []
+        lock = threading.Lock()
+
+        def guess(n: int) -> None:
+            number, address = numbers[n % 4], addresses[(n // 4) % 4]
+            barrier.wait()
+            code = status(running[n % 2], number, WRONG, address).status_code
+            with lock:
+                answers.append((number, address, code))
+
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(64)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert len(answers) == 64
+    assert {code for _n, _a, code in answers} <= {401, 429}
+    checked = [(number, address) for number, address, code in answers if code == 401]
+    assert all(checked.count(pair) <= 5 for pair in set(checked))  # PIN_FREE_TRIES
+    assert all(sum(n == number for n, _a in checked) <= 6 for number in numbers)
+    assert len(checked) == 4 * 6  # every case's budget used, none overdrawn
