@@ -1,6 +1,6 @@
 """PIN lock-outs that hold (`redress.hub.lockout`), tried as an attacker would over real HTTP:
-parallel bursts on one and two hub apps sharing a database, restarts, spoofed X-Forwarded-For,
-a noisy address, capped back-off, and the same budgets in Redis. Time is a `ManualClock`."""
+parallel bursts on one and two hub apps sharing a database, restarts, a noisy address, many
+addresses, capped back-off, and the same budgets in Redis. Time is a `ManualClock`."""
 
 from __future__ import annotations
 
