@@ -30,14 +30,15 @@ answered ``locked`` with the wait. Unknown and malformed case numbers are counte
 (every distinct typed number has its own key) and do the same argon2id work, so answers reveal
 nothing about which cases exist.
 
-Attacker's best rate against one case: from one address, 5 guesses and then one every 15 minutes
-(4 an hour); from any number of addresses, 10 and then one every 5 minutes (12 an hour, 288 a
-day): exhausting the 10^8 eight-digit PINs takes about 950 years (half that on average to hit the
-right one). What an attacker *can* do is keep one case number slowed while they keep guessing:
-someone signing in from a new address may have to wait up to 5 minutes per try, from an address
-that opened the case before, not at all (unless the attacker shares that address; then up to
-15 minutes). ``redress_pin_attempts_total{outcome}`` is the hub-wide circuit-breaker signal:
-alert when the rate of ``wrong`` or ``refused_*`` outcomes jumps.
+Attacker's best rate against one case: from one address, 5 guesses and then one every 15 minutes (4
+an hour); from any number of addresses, 10 and then one every 5 minutes (12 an hour, 288 a day):
+exhausting the 10^8 eight-digit PINs takes about 950 years (half that on average to hit the right
+one). An attacker who also shares an address the survivor opened the case from adds that address's 4
+an hour (16 an hour: about 710 years). What an attacker *can* do is keep one case number slowed
+while they keep guessing: someone signing in from a new address may have to wait up to 5 minutes per
+try, from an address that opened the case before, not at all (unless the attacker shares that
+address; then up to 15 minutes). ``redress_pin_attempts_total{outcome}`` is the hub-wide
+circuit-breaker signal: alert when the rate of ``wrong`` or ``refused_*`` outcomes jumps.
 
 Counts live in the hub's database (one short transaction per attempt that row-locks its counters
 with an ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on PostgreSQL and SQLite, where
