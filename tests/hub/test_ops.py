@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import httpx
+from alembic.script import ScriptDirectory
 from pythonjsonlogger.json import JsonFormatter
 
+from redress.db.migrate import alembic_config
 from redress.hub.api_keys import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 
@@ -20,7 +22,8 @@ from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 def test_health_readiness_and_metrics(hub: RunningHub) -> None:
     assert hub.client.get("/healthz").json() == {"status": "ok"}
     ready = hub.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["schema"] == "0002"
+    head = ScriptDirectory.from_config(alembic_config(hub.settings.database_url)).get_current_head()
+    assert ready.status_code == 200 and ready.json()["schema"] == head
     hub.client.get("/v1/statement")
     metrics = hub.client.get("/metrics").text
     assert 'redress_http_requests_total{method="GET",route="/v1/statement",status="200"}' in metrics
