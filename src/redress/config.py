@@ -78,16 +78,47 @@ class Settings(BaseSettings):
     dispute_threshold: int = Field(
         default=2, ge=1, description="Platforms saying NotBlocked (and none Blocked) to quarantine."
     )
-    pin_max_failures: int = Field(default=10, ge=1)
-    pin_lockout_seconds: int = Field(default=900, ge=1)
-    client_pin_failures_per_hour: int = Field(default=30, ge=1)
+    pin_free_tries: int = Field(
+        default=5, ge=1, description="Wrong PINs on one case from one address before waits."
+    )
+    pin_backoff_base_seconds: int = Field(
+        default=30, ge=1, description="The first wait; each further wrong PIN doubles it."
+    )
+    pin_backoff_max_seconds: int = Field(
+        default=900, ge=1, description="The longest wait for one case from one address."
+    )
+    pin_case_free_tries: int = Field(
+        default=10, ge=1, description="Wrong PINs on one case from all addresses before waits."
+    )
+    pin_case_max_wait_seconds: int = Field(
+        default=300, ge=1, description="The longest wait for one case from all addresses."
+    )
+    pin_known_address_days: float = Field(
+        default=90, ge=0, description="How long an address that opened a case stays known to it."
+    )
+    client_pin_failures_per_hour: int = Field(
+        default=30, ge=1, description="Wrong PINs per address on case numbers new to it."
+    )
+    rate_limit_storage: str | None = Field(
+        default=None,
+        pattern=r"^(rediss?|redis\+unix)://",
+        description="redis://host:port/db to keep rate limits and PIN counts in Redis; unset: "
+        "in the database (shared by every worker either way).",
+    )
     case_creation_rate: str = Field(default="20/hour", description="Per client address.")
     status_rate: str = Field(default="120/hour", description="Per client address.")
     max_request_bytes: int = Field(default=2_000_000, ge=1024)
     max_items_per_request: int = Field(default=200, ge=1)
     feed_page_max: int = Field(default=10_000, ge=1)
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        le=20,
+        description="How many reverse proxies stand in front of the hub; the client address is "
+        "that many entries from the right of X-Forwarded-For (0: the connection's address).",
+    )
     trust_forwarded_for: bool = Field(
-        default=False, description="Take the client address from X-Forwarded-For (behind a proxy)."
+        default=False, description="Deprecated: the same as trusted_proxies=1."
     )
     log_level: str = Field(default="INFO")
     portal_name: str = Field(
@@ -149,6 +180,11 @@ def with_limits(options: HashOptions, settings: Settings) -> HashOptions:
         max_video_frames=settings.max_video_frames,
         video_deadline_seconds=settings.video_deadline_seconds,
     )
+
+
+def proxy_hops(settings: Settings) -> int:
+    """The number of trusted proxies (the deprecated `trust_forwarded_for` counts as one)."""
+    return max(settings.trusted_proxies, 1 if settings.trust_forwarded_for else 0)
 
 
 def get_settings() -> Settings:

@@ -138,7 +138,14 @@ class RunningHub:
 def serve_app(app: Any, what: str = "the hub", host: str = "127.0.0.1") -> Iterator[str]:
     """Serve an ASGI app on a free port of `host` (loopback unless a test needs another address)
     from a thread; yields its base URL."""
-    config = uvicorn.Config(app, host=host, port=0, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=0,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # as `redress serve` runs it: X-Forwarded-For is the app's to read
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -133,7 +133,7 @@ def test_contact_is_stored_and_deletable(hub: RunningHub) -> None:
 
 
 def test_wrong_pins_lock_the_case_and_unknown_numbers_alike(database_url: str) -> None:
-    for running in serve(hub_settings(database_url, pin_max_failures=3)):
+    for running in serve(hub_settings(database_url, pin_free_tries=3)):
         case = running.create_case([pdq()])
         url = f"/v1/cases/{case['case_number']}/status"
         ghost = "/v1/cases/" + new_case_number() + "/status"

@@ -41,6 +41,11 @@ class AgentSettings(BaseSettings):
     media_retention_hours: float = Field(default=168.0, gt=0)
     max_upload_bytes: int = Field(default=200 * 2**20, ge=1024)
     max_batch: int = Field(default=1000, ge=1)
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="redis://host:port/db to count the moderator sign-in limit in Redis; "
+        "unset: in the agent's database.",
+    )
     log_level: str = Field(default="INFO", description="JSON log lines on stderr at this level.")
     feed_limit: int = Field(
         default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, DateTime, Float, Integer, MetaData, String, T
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from redress.db import NAMING
+from redress.db.tables import counters_table
 
 
 class AgentBase(DeclarativeBase):
@@ -103,3 +104,7 @@ class QuarantinedSignal(AgentBase):
     quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     released_by: Mapped[str | None] = mapped_column(String(100))
+
+
+RATE_LIMIT_COUNTERS = counters_table(AgentBase.metadata)
+"""The moderator sign-in limit's counters, shared by every agent process on this database."""

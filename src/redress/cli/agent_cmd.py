@@ -80,4 +80,11 @@ def agent_command(
     agent = Agent(settings, hubs)
     names = ", ".join(f"{h.name} ({h.url})" for h in hubs)
     err.print(f"Redress agent on http://{host}:{port}, following {names}", markup=False)
-    uvicorn.run(create_agent_app(agent), host=host, port=port, access_log=False, log_config=None)
+    uvicorn.run(
+        create_agent_app(agent),
+        host=host,
+        port=port,
+        proxy_headers=False,  # no client-written X-Forwarded-For in the sign-in limit
+        access_log=False,
+        log_config=None,
+    )

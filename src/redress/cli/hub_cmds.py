@@ -81,6 +81,8 @@ def serve(
             f"{current or 'none'}, this version needs {head}. Run 'redress db upgrade' first."
         )
         raise typer.Exit(1)
+    if settings.rate_limit_storage:
+        _check_redis(settings.rate_limit_storage)
     try:
         load_helplines(settings.helplines_file)
     except HelplinesError as exc:
@@ -93,9 +95,24 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        proxy_headers=False,  # the hub reads X-Forwarded-For itself (REDRESS_TRUSTED_PROXIES)
         access_log=False,
         log_config=None,
     )
+
+
+def _check_redis(url: str) -> None:
+    """Stop with one line if the rate-limit Redis is missing or does not answer."""
+    from redress.web.context import redis_client
+
+    try:
+        redis_client(url).ping()
+    except Exception as exc:
+        err.print(
+            f"error: cannot use the rate-limit storage {_describe(url)} "
+            f"(REDRESS_RATE_LIMIT_STORAGE): {exc}"
+        )
+        raise typer.Exit(1) from None
 
 
 def _describe(url: str) -> str:

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from redress.config import Settings
 from redress.hub import credentials, portal_sessions
 from redress.hub.bank import ValidSignal, add_item, withdraw_item
-from redress.hub.errors import HubError, locked, not_found_or_wrong_pin
+from redress.hub.errors import HubError, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
-from redress.hub.models import Case, Feedback, Item, PinAttempts
+from redress.hub.lockout import PinGuard
+from redress.hub.models import Case, Feedback, Item
 from redress.hub.schemas import CaseStatus, ItemStatus
 from redress.hub.secrets_box import SecretBox
 
 RETRY_WINDOW = timedelta(hours=24)
-_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,89 +133,35 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _attempts(session: Session, key: str) -> PinAttempts:
-    row = session.get(PinAttempts, key)
-    if row is None:
-        row = PinAttempts(key=key, failures=0, window_start=now(), locked_until=None)
-        session.add(row)
-    return row
-
-
-@dataclass(frozen=True, slots=True)
-class _PinCheck:
-    number_key: str
-    client_key: str
-    pin_hash: str | None
-    case_id: int | None
-    had_failures: bool
-
-
-def _begin_pin_check(session: Session, *, case_number: str, client: str) -> _PinCheck:
-    """Read the lock-out state and the PIN hash; raises `locked` while locked out."""
-    canonical = credentials.normalise_case_number(case_number)
-    number_key = credentials.digest_key("case", canonical or case_number.strip().upper())
-    client_key = credentials.digest_key("client", client)
-    moment = now()
-    rows = [session.get(PinAttempts, number_key), session.get(PinAttempts, client_key)]
-    for row in rows:
-        if row is not None and row.locked_until is not None:
-            until = _aware(row.locked_until)
-            if until > moment:
-                raise locked(int((until - moment).total_seconds()))
-    case = session.scalar(select(Case).where(Case.case_number == canonical)) if canonical else None
-    return _PinCheck(
-        number_key,
-        client_key,
-        case.pin_hash if case else None,
-        case.id if case else None,
-        bool(rows[0] and rows[0].failures),
-    )
-
-
-def _finish_pin_check(session: Session, *, settings: Settings, check: _PinCheck, ok: bool) -> None:
-    """Count a failure against the number and the client (locking at the limit), or clear the
-    number's count after a success."""
-    moment = now()
-    number_row = _attempts(session, check.number_key)
-    if ok:
-        number_row.failures, number_row.locked_until = 0, None
-        return
-    limits = [
-        (number_row, settings.pin_max_failures, timedelta(seconds=settings.pin_lockout_seconds)),
-        (_attempts(session, check.client_key), settings.client_pin_failures_per_hour, _HOUR),
-    ]
-    for row, allowed, window in limits:
-        if _aware(row.window_start) + window < moment:
-            row.failures, row.window_start = 0, moment
-        row.failures += 1
-        if row.failures >= allowed:
-            row.locked_until = moment + window
-            row.failures, row.window_start = 0, moment
-
-
 def verify_case(
     transaction: Callable[[], AbstractContextManager[Session]],
     *,
-    settings: Settings,
+    guard: PinGuard,
     case_number: str,
     pin: str,
     client: str,
 ) -> int:
     """The id of the case if the number and PIN are right; raises the one wrong-number-or-PIN
-    error (after counting the failure) or `locked`.
+    error or `locked` (see `redress.hub.lockout`).
 
-    The argon2id check (~0.1 s) runs between two short transactions, so no database lock is held
-    while it runs. Unknown numbers do the same work and count the same way as known ones.
+    The attempt is counted (reserved against the budgets, atomically) *before* the PIN is
+    checked, so parallel guesses cannot outrun the count; a right PIN then clears it. The
+    argon2id check (~0.1 s) runs with no transaction open. Unknown and malformed numbers do the
+    same work and are counted the same way as known ones, each under its own key.
     """
+    canonical = credentials.normalise_case_number(case_number)
+    number = canonical or case_number.strip().upper()
+    reservation = guard.reserve(number, client)
     with transaction() as session:
-        check = _begin_pin_check(session, case_number=case_number, client=client)
-    ok = credentials.verify_pin(check.pin_hash, pin) and check.case_id is not None
-    if not ok or check.had_failures:
-        with transaction() as session:
-            _finish_pin_check(session, settings=settings, check=check, ok=ok)
-    if not ok or check.case_id is None:
+        case = (
+            session.scalar(select(Case).where(Case.case_number == canonical)) if canonical else None
+        )
+        pin_hash, case_id = (case.pin_hash, case.id) if case else (None, None)
+    if not credentials.verify_pin(pin_hash, pin) or case_id is None:
+        guard.failed()
         raise not_found_or_wrong_pin()
-    return check.case_id
+    guard.succeeded(reservation)
+    return case_id
 
 
 def load_case(session: Session, case_id: int) -> Case:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from redress.db import Base
+from redress.db.tables import counters_table
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -155,15 +157,18 @@ class Feedback(Base):
 
 
 class PinAttempts(Base):
-    """Failed PIN tries, keyed by a digest of the case number or of the client address —
-    whether or not such a case exists, so lock-outs reveal nothing."""
+    """PIN-attempt budgets (see `redress.hub.lockout`), keyed by a digest of the case number,
+    of the client address, or of both — whether or not such a case exists, so lock-outs reveal
+    nothing. Times are Unix seconds."""
 
     __tablename__ = "pin_attempts"
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    level: Mapped[float] = mapped_column(Double)
+    next_at: Mapped[float] = mapped_column(Double)
+    since: Mapped[float] = mapped_column(Double)
+    good_until: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
 
 
 class Event(Base):
@@ -211,3 +216,10 @@ class PortalSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+PIN_ATTEMPTS = Base.metadata.tables[PinAttempts.__tablename__]
+"""The PIN budgets' table (`redress.hub.lockout.SqlBackoffStore`)."""
+
+RATE_LIMIT_COUNTERS = counters_table(Base.metadata)
+"""Rate-limit counters shared by every worker (`redress.web.ratelimit.SqlStorage`)."""

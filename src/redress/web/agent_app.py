@@ -17,13 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from redress.agent.models import Review
+from redress.agent.models import RATE_LIMIT_COUNTERS, Review
 from redress.agent.service import (
     Agent,
     AgentBusyError,
@@ -32,11 +30,13 @@ from redress.agent.service import (
     check_vpdq_bounds,
     validate_signals,
 )
+from redress.clock import Clock
 from redress.web import i18n
 from redress.web.agent_bounds import inline_schema, run_bounded, run_json
 from redress.web.agent_quarantine import quarantine_router
 from redress.web.app import BodySizeLimit, error_body
 from redress.web.moderator_sessions import ModeratorSessions
+from redress.web.ratelimit import RateLimiter, make_storage
 from redress.web.security_headers import SecurityHeaders, https_in_effect
 
 _PAGES = Environment(
@@ -114,8 +114,9 @@ def result_body(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
-    """The agent's application; `start` runs the feed followers and outbox with the app."""
+def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = None) -> FastAPI:
+    """The agent's application; `start` runs the feed followers and outbox with the app; `clock`
+    times the moderator sign-in limit (the system's by default)."""
     token_hash = hashlib.sha256(agent.token.encode()).digest()
     moderators = ModeratorSessions()
 
@@ -386,7 +387,11 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         csrf = moderators.csrf(request.cookies.get(_COOKIE, ""))
         return page("agent_review.html", request=request, reviews=held, moderator=who, csrf=csrf)
 
-    limiter = MovingWindowRateLimiter(MemoryStorage())
+    # Counted in the agent's database (or Redis), so every worker process shares the count.
+    storage = make_storage(
+        agent.settings.rate_limit_storage, agent.engine, RATE_LIMIT_COUNTERS, clock
+    )
+    limiter = RateLimiter(storage, clock)
     signin_rate = parse("10/minute")
 
     @app.post("/review/signin", include_in_schema=False)
@@ -396,10 +401,10 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         name: Annotated[str, Form(max_length=60)],
     ) -> Response:
         client = request.client.host if request.client else "unknown"
-        if not limiter.test(signin_rate, "agent-signin", client):
+        # Counted before the token is compared, so parallel guesses cannot pass the limit.
+        if not limiter.hit(signin_rate, "agent-signin", client):
             return page("agent_signin.html", request=request, status=429, error=True, busy=True)
         if not authorised(token) or not name.strip():
-            limiter.hit(signin_rate, "agent-signin", client)
             return page("agent_signin.html", request=request, status=401, error=True)
         moderators.end(request.cookies.get(_COOKIE))  # a new sign-in replaces this browser's
         response = RedirectResponse("/review", status_code=303)

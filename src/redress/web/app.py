@@ -19,13 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from redress import __version__
+from redress.clock import Clock, SystemClock
 from redress.config import Settings, get_settings
 from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
 from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.web import ops, portal
-from redress.web.context import HubContext, new_limiter
+from redress.web.context import HubContext, shared_limits
 from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
 from redress.web.security_headers import SecurityHeaders
@@ -90,16 +91,21 @@ async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A hub application on the database that `settings` name (migrate it first)."""
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """A hub application on the database that `settings` name (migrate it first); `clock`
+    (the system's by default) times rate-limit windows and PIN back-off."""
     settings = settings or get_settings()
+    clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
+    limiter, guard = shared_limits(settings, engine, clock)
     context = HubContext(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
         box=SecretBox(load_key(settings.secret_key, settings.database_url)),
-        limiter=new_limiter(),
+        limiter=limiter,
+        guard=guard,
+        clock=clock,
     )
     app = FastAPI(
         docs_url=None,
@@ -147,7 +153,7 @@ def _install_docs(app: FastAPI) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
-        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        headers = {"Retry-After": str(exc.retry_after or 60)} if exc.status == 429 else None
         return JSONResponse(error_body(exc.code, exc.detail), exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -1,24 +1,27 @@
-"""What routes share: settings, the database, the secret box, rate limits, the client address."""
+"""What routes share: settings, the database, the secret box, rate limits, PIN budgets, the
+clock and the client address."""
 
 from __future__ import annotations
 
-import time
+import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from redress.config import Settings
+from redress.clock import Clock, SystemClock
+from redress.config import Settings, proxy_hops
 from redress.db import unit_of_work
 from redress.hub.errors import HubError
 from redress.hub.feed_wire import FeedBlockCache
+from redress.hub.lockout import Budgets, PinGuard, RedisBackoffStore, SqlBackoffStore
+from redress.hub.models import PIN_ATTEMPTS, RATE_LIMIT_COUNTERS
 from redress.hub.secrets_box import SecretBox
+from redress.web.ratelimit import RateLimiter, make_storage
 
 
 @dataclass
@@ -29,7 +32,9 @@ class HubContext:
     engine: Engine
     sessions: sessionmaker[Session]
     box: SecretBox
-    limiter: MovingWindowRateLimiter
+    limiter: RateLimiter
+    guard: PinGuard
+    clock: Clock = field(default_factory=SystemClock)
     feed_cache: FeedBlockCache = field(default_factory=FeedBlockCache)
 
     @contextmanager
@@ -40,20 +45,35 @@ class HubContext:
 
     def rate_limit(self, bucket: str, rate: str, client: str) -> None:
         """Refuse with 429 when `client` exceeded `rate` (e.g. ``20/hour``) in `bucket`."""
-        item = parse(rate)
-        if not self.limiter.hit(item, bucket, client):
-            reset, _remaining = self.limiter.get_window_stats(item, bucket, client)
+        if not self.limiter.hit(rate, bucket, client):
+            wait = self.limiter.retry_after(rate, bucket, client)
             raise HubError(
                 429,
                 "rate_limited",
-                f"Too many requests from your connection; try again in "
-                f"{max(1, int(reset - time.time()))} seconds.",
+                f"Too many requests from your connection; try again in {wait} seconds.",
+                retry_after=wait,
             )
 
 
-def new_limiter() -> MovingWindowRateLimiter:
-    """An in-process limiter (per hub process; put a shared store behind several workers)."""
-    return MovingWindowRateLimiter(MemoryStorage())
+def redis_client(url: str) -> Any:
+    """A Redis client for `url` (the optional `redis` package: ``pip install redress[redis]``)."""
+    try:
+        import redis
+    except ImportError:
+        raise ValueError(
+            "REDRESS_RATE_LIMIT_STORAGE names Redis but the redis package is missing; install "
+            "redress[redis] or unset the setting to use the database"
+        ) from None
+    return redis.Redis.from_url(url)
+
+
+def shared_limits(settings: Settings, engine: Engine, clock: Clock) -> tuple[RateLimiter, PinGuard]:
+    """The rate limiter and the PIN guard, both counting where every worker sees the counts:
+    Redis when `rate_limit_storage` names it, else the hub's database."""
+    url = settings.rate_limit_storage
+    limiter = RateLimiter(make_storage(url, engine, RATE_LIMIT_COUNTERS, clock), clock)
+    store = RedisBackoffStore(redis_client(url)) if url else SqlBackoffStore(engine, PIN_ATTEMPTS)
+    return limiter, PinGuard(store, Budgets.from_settings(settings), clock)
 
 
 def hub(request: Request) -> HubContext:
@@ -63,10 +83,36 @@ def hub(request: Request) -> HubContext:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address; the first X-Forwarded-For hop only when configured to trust it."""
-    context = hub(request)
-    if context.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded.strip():
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    """The caller's address, for rate limits and PIN budgets.
+
+    Behind `trusted_proxies` = N proxies, each of which appends the address it received the
+    request from to X-Forwarded-For, the client is the Nth entry from the right: every entry left
+    of it was written by the client and is ignored. With fewer entries than N (a request that
+    did not pass through every proxy) or an entry that is not an address, the connection's own
+    address is used. IPv6 addresses count by their /64 network, which one subscriber holds.
+    """
+    peer = request.client.host if request.client else "unknown"
+    hops = proxy_hops(hub(request).settings)
+    if hops:
+        entries = [
+            part.strip()
+            for header in request.headers.getlist("x-forwarded-for")
+            for part in header.split(",")
+        ]
+        if len(entries) >= hops and budget_address(entries[-hops]) != "unknown":
+            peer = entries[-hops]
+    return budget_address(peer)
+
+
+def budget_address(text: str) -> str:
+    """The key an address is counted under: IPv4 as it is, IPv6 by its /64 ("unknown" for
+    anything that is not an address)."""
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

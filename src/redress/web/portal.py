@@ -433,7 +433,7 @@ def status_sign_in(
         context.rate_limit("status", context.settings.status_rate, client)
         case_id = cases.verify_case(
             context.transaction,
-            settings=context.settings,
+            guard=context.guard,
             case_number=case_number,
             pin=pin.strip(),
             client=client,

@@ -38,7 +38,7 @@ def owned_case(
     context.rate_limit("status", context.settings.status_rate, client)
     case_id = cases.verify_case(
         context.transaction,
-        settings=context.settings,
+        guard=context.guard,
         case_number=case_number,
         pin=pin,
         client=client,

@@ -1,0 +1,131 @@
+"""The shared rate-limit storage (`redress.web.ratelimit`): a fixed window in the database that
+holds across threads, processes' engines and restarts, and answers like the Redis storage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from redress.clock import ManualClock
+from redress.db import make_engine
+from redress.db.migrate import upgrade
+from redress.hub.models import RATE_LIMIT_COUNTERS
+from redress.web.ratelimit import RateLimiter, SqlStorage, make_storage
+from tests.hub.redis_server import run_redis
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A fresh redis-server on loopback."""
+    with run_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def engines(database_url: str) -> Iterator[list[Engine]]:
+    """Two engines on one migrated database: two worker processes' views of it."""
+    made = [make_engine(database_url), make_engine(database_url)]
+    yield made
+    for engine in made:
+        engine.dispose()
+
+
+def sql_limiter(engine: Engine, clock: ManualClock) -> RateLimiter:
+    return RateLimiter(SqlStorage(engine, RATE_LIMIT_COUNTERS, clock), clock)
+
+
+def test_a_window_counts_to_the_limit_and_ends_on_time(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiter = sql_limiter(engines[0], clock)
+    assert [limiter.hit("3/minute", "status", "10.0.0.1") for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert limiter.hit("3/minute", "status", "10.0.0.2")  # another client, its own count
+    clock.advance(20)
+    assert not limiter.test("3/minute", "status", "10.0.0.1")
+    assert limiter.retry_after("3/minute", "status", "10.0.0.1") == 40
+    clock.advance(40)
+    assert limiter.hit("3/minute", "status", "10.0.0.1")
+    assert limiter.storage.get("LIMITER/status/10.0.0.1/3/1/minute") == 1
+
+
+def test_parallel_hits_from_two_workers_never_pass_the_limit(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiters = [sql_limiter(engine, clock) for engine in engines]
+    barrier = threading.Barrier(40)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def hit(n: int) -> None:
+        barrier.wait()
+        allowed = limiters[n % 2].hit("10/hour", "create", "198.51.100.7")
+        with lock:
+            results.append(allowed)
+
+    threads = [threading.Thread(target=hit, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 40
+    assert results.count(True) == 10
+
+
+def test_counts_survive_a_restart(database_url: str) -> None:
+    clock = ManualClock()
+    first = make_engine(database_url)
+    assert all(sql_limiter(first, clock).hit("4/hour", "create", "a") for _ in range(3))
+    first.dispose()  # the hub stops
+    second = make_engine(database_url)
+    try:
+        again = sql_limiter(second, clock)
+        assert [again.hit("4/hour", "create", "a") for _ in range(2)] == [True, False]
+    finally:
+        second.dispose()
+
+
+def test_expired_rows_are_deleted_as_hits_go_on(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    storage = SqlStorage(engines[0], RATE_LIMIT_COUNTERS, clock)
+    for n in range(100):
+        storage.incr(f"old{n}", 60)
+    clock.advance(120)
+    for n in range(300):  # past the purge interval
+        storage.incr(f"new{n}", 60)
+    assert storage.reset() == 300  # the hundred expired rows went
+
+
+def test_redis_storage_answers_like_the_database(redis_url: str, tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/limits.db")
+    upgrade(engine)
+    clock = ManualClock()
+    try:
+        limiters = [
+            sql_limiter(engine, clock),
+            RateLimiter(make_storage(redis_url, engine, RATE_LIMIT_COUNTERS, clock)),
+        ]
+        answers = [
+            [
+                (limiter.hit("5/minute", "status", client), limiter.test("5/minute", "x", client))
+                for client in ["a", "b", "a", "a", "c", "a", "a", "a", "b"]
+            ]
+            for limiter in limiters
+        ]
+        assert answers[0] == answers[1]
+        assert [hit for hit, _ in answers[0]] == [True] * 7 + [False, True]  # "a": 6th refused
+        assert all(0 < limiter.retry_after("5/minute", "status", "a") <= 60 for limiter in limiters)
+    finally:
+        engine.dispose()
+
+
+def test_a_storage_that_is_not_shared_is_refused(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ValueError, match="must be a redis:// URL"):
+        make_storage("memory://", engine, RATE_LIMIT_COUNTERS, None)
+    engine.dispose()
