@@ -69,14 +69,20 @@ def test_plain_http_on_loopback_has_no_hsts_or_secure_cookies(sqlite_url: str) -
 
 
 def test_https_from_a_proxy_on_this_host_turns_both_on(sqlite_url: str) -> None:
-    for hub in serve(hub_settings(sqlite_url)):
-        # uvicorn takes X-Forwarded-Proto from the proxies it trusts (by default 127.0.0.1).
+    for hub in serve(hub_settings(sqlite_url, trusted_proxies=1)):
+        # X-Forwarded-Proto counts only from the proxies the operator declared.
         hsts, cookie = _portal_headers(hub.client, **{"X-Forwarded-Proto": "https"})
         assert hsts == HSTS == "max-age=31536000; includeSubDomains"
         assert "; secure" in cookie.lower()
         assert hub.client.get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers[
             "strict-transport-security"
         ]
+
+
+def test_forwarded_proto_is_ignored_without_a_trusted_proxy(sqlite_url: str) -> None:
+    for hub in serve(hub_settings(sqlite_url)):  # REDRESS_TRUSTED_PROXIES=0: anyone could write it
+        hsts, cookie = _portal_headers(hub.client, **{"X-Forwarded-Proto": "https"})
+        assert hsts is None and "secure" not in cookie.lower()
 
 
 @pytest.mark.parametrize("setting", [{"https": "on"}, {"secure_cookies": True}])

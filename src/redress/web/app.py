@@ -20,7 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from redress import __version__
 from redress.clock import Clock, SystemClock
-from redress.config import Settings, get_settings
+from redress.config import Settings, get_settings, proxy_hops
 from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
 from redress.hub.errors import HubError
@@ -123,7 +123,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _install_docs(app)
     _install_error_handlers(app)
     _install_observability(app)
-    app.add_middleware(SecurityHeaders, https=settings.https_mode, no_store=("/v1/cases",))
+    app.add_middleware(
+        SecurityHeaders,
+        https=settings.https_mode,
+        no_store=("/v1/cases",),
+        trusted_proxies=proxy_hops(settings),
+    )
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app
 

@@ -6,8 +6,10 @@ How `REDRESS_HTTPS=auto` decides: on when the request arrived over HTTPS, and on
 app is served on an address that is not loopback (so a hub reachable from the network never
 hands out cookies a plain-HTTP hop could carry); off only for plain HTTP on 127.0.0.0/8, ::1 or
 localhost, which is a developer's machine or a reverse proxy on the same host. Behind such a
-proxy the scheme comes from the proxy's `X-Forwarded-Proto`, which uvicorn applies only for
-the proxies it trusts (`--forwarded-allow-ips`, default 127.0.0.1) — see `request_scheme`.
+proxy the scheme comes from the proxy's `X-Forwarded-Proto`, read only when the operator said
+how many proxies stand in front (`REDRESS_TRUSTED_PROXIES`, the same setting that decides which
+`X-Forwarded-For` entry is the client) — see `forwarded_scheme`. uvicorn's own proxy-header
+handling is off, so this is the one reader of both headers.
 """
 
 from __future__ import annotations
@@ -23,14 +25,30 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def request_scheme(scope: Scope) -> str:
-    """The scheme the client used, as the ASGI server reports it.
-
-    This is the hook for proxy trust: uvicorn's proxy-headers middleware has already replaced
-    the scheme with `X-Forwarded-Proto` when the connection came from a trusted proxy. A
-    project-level list of trusted proxies (`REDRESS_TRUSTED_PROXIES`) should rewrite
-    `scope["scheme"]` before this runs, or be consulted here; nothing else reads the scheme.
-    """
+    """The scheme the client used, as the ASGI scope has it (after `SecurityHeaders` applied a
+    trusted proxy's `X-Forwarded-Proto`)."""
     return str(scope.get("scheme", "http"))
+
+
+def forwarded_scheme(scope: Scope, trusted_proxies: int) -> str | None:
+    """The scheme the trusted proxies report in `X-Forwarded-Proto`, or None.
+
+    With N trusted proxies that each append, the outermost one's entry (the scheme the client
+    used) is the Nth from the right; a proxy that overwrites leaves one entry, which is taken.
+    Anything but http/https is ignored.
+    """
+    if trusted_proxies <= 0:
+        return None
+    entries = [
+        part.strip().lower()
+        for name, value in scope.get("headers") or []
+        if name == b"x-forwarded-proto"
+        for part in value.decode("latin-1").split(",")
+    ]
+    if not entries:
+        return None
+    chosen = entries[-trusted_proxies] if len(entries) >= trusted_proxies else entries[0]
+    return chosen if chosen in ("http", "https") else None
 
 
 def is_loopback(host: str) -> bool:
@@ -59,15 +77,26 @@ class SecurityHeaders:
     """ASGI middleware: HSTS when HTTPS is in effect; `no-store` under the given path prefixes
     (whatever the route or error handler set, so errors are covered too)."""
 
-    def __init__(self, app: ASGIApp, *, https: HttpsMode, no_store: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        https: HttpsMode,
+        no_store: tuple[str, ...] = (),
+        trusted_proxies: int = 0,
+    ) -> None:
         self.app = app
         self.https = https
         self.no_store = no_store
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        forwarded = forwarded_scheme(scope, self.trusted_proxies)
+        if forwarded is not None:
+            scope = {**scope, "scheme": forwarded}
         secure = https_in_effect(self.https, scope)
         private = str(scope.get("path", "")).startswith(self.no_store) if self.no_store else False
 
