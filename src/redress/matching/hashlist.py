@@ -87,6 +87,9 @@ def _records(text: str, problems: list[HashListProblem]) -> Iterator[tuple[int, 
             except json.JSONDecodeError as exc:
                 problems.append(HashListProblem(number, f"invalid JSON ({exc.msg})"))
                 continue
+            except RecursionError:
+                problems.append(HashListProblem(number, "invalid JSON (nested too deeply)"))
+                continue
             if not isinstance(record, dict):
                 problems.append(HashListProblem(number, "a JSON line must be an object"))
                 continue
