@@ -13,6 +13,8 @@ import zstandard
 
 from redress import wire
 from redress.agent.bank import HubBank, SnapshotError
+from redress.hashing.errors import ErrorCode
+from redress.hashing.files import HashOptions, hash_file
 from redress.matching.hashlist import read_hash_list
 from redress.wire import MAGIC, WireFormatError, decode_block
 from tests.fuzz.targets import TARGETS
@@ -95,3 +97,11 @@ def test_a_hash_list_with_absurdly_nested_json_is_one_problem(tmp_path: Path) ->
     entries, problems = read_hash_list(path)
     assert [e.value for e in entries] == [pdq]
     assert [(p.line, p.message) for p in problems] == [(1, "invalid JSON (nested too deeply)")]
+
+
+def test_a_video_stream_without_a_decoder_is_unsupported_not_internal() -> None:
+    saved = REGRESSIONS / "media" / "video-stream-without-decoder.mp4"
+    result = hash_file(saved, HashOptions(types=("vpdq",)))
+    assert result.error is not None
+    assert result.error.code is ErrorCode.UNSUPPORTED_FORMAT
+    assert "codec cannot be decoded" in result.error.message

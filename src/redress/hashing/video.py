@@ -111,6 +111,11 @@ def hash_video_file(
             raise HashingError(ErrorCode.NOT_MEDIA, "The file has no video stream.")
         stream = container.streams.video[0]
         context = stream.codec_context
+        if context is None:  # FFmpeg has no decoder for this stream's codec
+            raise HashingError(
+                ErrorCode.UNSUPPORTED_FORMAT,
+                "The video's codec cannot be decoded here; convert it to H.264 or VP9 first.",
+            )
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
         if frame_rate <= 0:
