@@ -104,4 +104,4 @@ def test_a_video_stream_without_a_decoder_is_unsupported_not_internal() -> None:
     result = hash_file(saved, HashOptions(types=("vpdq",)))
     assert result.error is not None
     assert result.error.code is ErrorCode.UNSUPPORTED_FORMAT
-    assert "codec cannot be decoded" in result.error.message
+    assert "No decoder here for the picture data" in result.error.message

@@ -11,9 +11,11 @@ tests/test_fuzz_regressions.py (every seed passes, and every crash found stays f
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from redress.matching.pdq_index import IndexFormatError, PdqIndex
 from redress.wire import Block, WireEntry, WireFormatError, decode_block, encode_block, iter_frames
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="redress-fuzz-"))
+atexit.register(shutil.rmtree, _SCRATCH, True)
 _HEX = set("0123456789abcdef")
 
 

@@ -114,7 +114,8 @@ def hash_video_file(
         if context is None:  # FFmpeg has no decoder for this stream's codec
             raise HashingError(
                 ErrorCode.UNSUPPORTED_FORMAT,
-                "The video's codec cannot be decoded here; convert it to H.264 or VP9 first.",
+                f"No decoder here for the picture data of this {container.format.name} file; "
+                "convert it to a common format (JPEG or PNG, or an H.264 MP4 for a video).",
             )
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
