@@ -18,6 +18,7 @@ import importlib.util
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -125,7 +126,16 @@ def run_hypothesis(target: Target, seconds: int) -> tuple[int, int, str]:
     @given(st.one_of(mutated(), st.binary(max_size=512)))
     def property_(data: bytes) -> None:
         count[0] += 1
-        target.check(data)
+        signal.alarm(target.timeout_seconds)  # one input running longer is a hang
+        try:
+            target.check(data)
+        finally:
+            signal.alarm(0)
+
+    def hang(signum: int, frame: object) -> None:
+        raise TimeoutError(f"one input took more than {target.timeout_seconds} s")
+
+    signal.signal(signal.SIGALRM, hang)
 
     deadline = time.monotonic() + seconds
     try:

@@ -70,6 +70,12 @@ def _migrated_engine() -> Iterator[Engine]:
         engine.dispose()
 
 
+def _require_migrated() -> None:
+    """Exit with one line unless the database is reachable and at the latest schema."""
+    with _migrated_engine():
+        return
+
+
 @contextmanager
 def _session() -> Iterator[Session]:
     with _migrated_engine() as engine:
@@ -95,8 +101,7 @@ def serve(
     from redress.web.helplines import HelplinesError, load_helplines
 
     settings = get_settings()
-    with _migrated_engine():
-        pass
+    _require_migrated()
     try:
         load_helplines(settings.helplines_file)
     except HelplinesError as exc:
