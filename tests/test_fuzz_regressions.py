@@ -105,3 +105,13 @@ def test_a_video_stream_without_a_decoder_is_unsupported_not_internal() -> None:
     assert result.error is not None
     assert result.error.code is ErrorCode.UNSUPPORTED_FORMAT
     assert "No decoder here for the picture data" in result.error.message
+
+
+def test_a_csv_hash_list_with_an_oversized_field_reports_that_row(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    pdq = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
+    path.write_text(f"type,value\npdq,{'a' * 200_000}\npdq,{pdq}\n")
+    entries, problems = read_hash_list(path)
+    assert [e.value for e in entries] == [pdq]
+    assert len(problems) == 1 and problems[0].line == 2
+    assert "unreadable CSV row (field larger than field limit" in problems[0].message
