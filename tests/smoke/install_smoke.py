@@ -287,6 +287,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the work folder (and say where)")
     options = parser.parse_args()
+    # Stopped from outside (a CI timeout, kill): unwind, so the servers stop and files go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="redress-smoke-"))
     smoke = Smoke(work)
     started = time.monotonic()
