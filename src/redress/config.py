@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redress.hashing.images import DEFAULT_MAX_PIXELS
@@ -69,11 +71,39 @@ class Settings(BaseSettings):
         "docs/helplines.md); unset: the built-in list.",
     )
     portal_session_minutes: int = Field(
-        default=20, ge=1, le=240, description="How long a case sign-in on the portal lasts."
+        default=20,
+        ge=1,
+        le=240,
+        description="The longest a case sign-in on the portal lasts, however active it is.",
+    )
+    portal_idle_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=240,
+        description="A case sign-in ends after this long without a request (at most "
+        "portal_session_minutes).",
+    )
+    https: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Secure cookies and HSTS. auto: on for HTTPS requests and whenever the hub "
+        "is not served on a loopback address; on: always; off: never (development only).",
     )
     secure_cookies: bool = Field(
-        default=False, description="Mark portal cookies Secure (set it when served over HTTPS)."
+        default=False, description="Older name: true is the same as REDRESS_HTTPS=on."
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for /metrics; unset: /metrics answers 404 (unless "
+        "metrics_public).",
+    )
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics to anyone, without a token (not advised)."
+    )
+
+    @property
+    def https_mode(self) -> Literal["auto", "on", "off"]:
+        """The HTTPS setting in effect (`secure_cookies=true` forces it on)."""
+        return "on" if self.secure_cookies else self.https
 
 
 def get_settings() -> Settings:

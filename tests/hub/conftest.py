@@ -135,9 +135,10 @@ class RunningHub:
 
 
 @contextmanager
-def serve_app(app: Any, what: str = "the hub") -> Iterator[str]:
-    """Serve an ASGI app on a free loopback port from a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+def serve_app(app: Any, what: str = "the hub", host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve an ASGI app on a free port of `host` (loopback unless a test needs another address)
+    from a thread; yields its base URL."""
+    config = uvicorn.Config(app, host=host, port=0, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -148,7 +149,7 @@ def serve_app(app: Any, what: str = "the hub") -> Iterator[str]:
     assert server.started, f"{what} did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

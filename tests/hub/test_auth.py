@@ -22,6 +22,12 @@ KEYED_ROUTES = [
         Scope.FEEDBACK_WRITE,
         {"feedback": [{"type": "pdq", "value": PDQ_A, "feedback": "Blocked"}]},
     ),
+    (
+        "POST",
+        "/v1/overmatching",
+        Scope.FEEDBACK_WRITE,
+        {"reports": [{"type": "pdq", "value": PDQ_A, "distinct_uploads": 9, "window_seconds": 60}]},
+    ),
     ("GET", "/stopncii/v1/FetchHashes", Scope.FEED_READ, None),
     (
         "POST",

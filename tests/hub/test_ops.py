@@ -13,17 +13,27 @@ from pathlib import Path
 import httpx
 from pythonjsonlogger.json import JsonFormatter
 
+from redress.db import make_engine
+from redress.db.migrate import current_and_head
 from redress.hub.api_keys import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 
 
-def test_health_readiness_and_metrics(hub: RunningHub) -> None:
-    assert hub.client.get("/healthz").json() == {"status": "ok"}
-    ready = hub.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["schema"] == "0002"
-    hub.client.get("/v1/statement")
-    metrics = hub.client.get("/metrics").text
-    assert 'redress_http_requests_total{method="GET",route="/v1/statement",status="200"}' in metrics
+def test_health_readiness_and_metrics(database_url: str) -> None:
+    for hub in serve(hub_settings(database_url, metrics_token="metrics-secret-1")):
+        assert hub.client.get("/healthz").json() == {"status": "ok"}
+        ready = hub.client.get("/readyz")
+        engine = make_engine(database_url)
+        _, head = current_and_head(engine)
+        engine.dispose()
+        assert ready.status_code == 200 and ready.json()["schema"] == head
+        hub.client.get("/v1/statement")
+        metrics = hub.client.get("/metrics", headers={"Authorization": "Bearer metrics-secret-1"})
+        assert metrics.status_code == 200
+        assert (
+            'redress_http_requests_total{method="GET",route="/v1/statement",status="200"}'
+            in metrics.text
+        )
 
 
 def test_readiness_fails_before_migration(tmp_path: Path) -> None:

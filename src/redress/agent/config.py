@@ -45,6 +45,31 @@ class AgentSettings(BaseSettings):
     feed_limit: int = Field(
         default=1_000_000, ge=1, description="Feed entries asked for per request to a hub."
     )
+    quarantine_distinct: int = Field(
+        default=100,
+        ge=0,
+        description="A bank signal that matches more distinct uploads than this within the "
+        "window is quarantined (no longer blocks or holds for review) and reported to its hub; "
+        "0 turns the safeguard off.",
+    )
+    quarantine_window_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=30 * 86400,
+        description="The sliding window the distinct uploads are counted in.",
+    )
+    quarantine_flush_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often the counts are saved to the database (a crash loses at most "
+        "this much counting).",
+    )
+    https: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Secure cookie and HSTS for the review page. auto: on for HTTPS requests "
+        "and whenever the agent is not served on a loopback address; on; off.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from redress.agent.bank import BankHit, HubBank
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.models import AgentBase, HubState, NegativeSignal, Outbox, Review
+from redress.agent.quarantine import OVERMATCHING, Quarantine
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.files import HashOptions, SignalRecord, hash_file
@@ -60,6 +62,7 @@ class Match:
     distance: int | None
     action: str
     segments: list[tuple[float, float]] | None = None
+    quarantined: bool = False  # matched too many distinct uploads: reported, not acted on
 
 
 @dataclass(slots=True)
@@ -70,6 +73,20 @@ class CheckResult:
     matches: list[Match]
     reviews: list[int] = field(default_factory=list)
     suppressed: bool = False
+    signals: Sequence[SignalRecord] = ()  # what was checked (the quarantine counts by it)
+
+
+def decide(matches: Sequence[Match]) -> str:
+    """The strictest action among the matches that are not quarantined."""
+    decision = "allow"
+    for match in matches:
+        if match.quarantined:
+            continue
+        if match.action == "block":
+            decision = "block"
+        elif match.action == "review" and decision == "allow":
+            decision = "review"
+    return decision
 
 
 def validate_signals(raw: Sequence[dict[str, object]]) -> list[SignalRecord]:
@@ -300,6 +317,13 @@ class Agent:
         self._wake_outbox = threading.Event()
         self.ready_at: float | None = None
         self._load_negative()
+        self.quarantine = Quarantine(
+            self.transaction,
+            self.metrics.registry,
+            threshold=settings.quarantine_distinct,
+            window_seconds=settings.quarantine_window_seconds,
+            flush_seconds=settings.quarantine_flush_seconds,
+        )
 
     def _stored_token(self) -> str:
         path = self.state_dir / "agent-token"
@@ -323,6 +347,7 @@ class Agent:
                 follower.start()
         self._outbox_thread = threading.Thread(target=self._outbox_loop, name="outbox", daemon=True)
         self._outbox_thread.start()
+        self.quarantine.start()
 
     def stop(self) -> None:
         """Stop the threads and save every bank."""
@@ -333,6 +358,7 @@ class Agent:
             follower.maybe_snapshot(force=True)
         if self._outbox_thread is not None:
             self._outbox_thread.join(timeout=30)
+        self.quarantine.stop()
         self.engine.dispose()
 
     def ready(self) -> tuple[bool, dict[str, str]]:
@@ -367,13 +393,7 @@ class Agent:
             result = CheckResult("allow", [], suppressed=True)
         else:
             matches = self._match(signals)
-            decision = "allow"
-            for match in matches:
-                if match.action == "block":
-                    decision = "block"
-                elif match.action == "review" and decision == "allow":
-                    decision = "review"
-            result = CheckResult(decision, matches)
+            result = CheckResult(decide(matches), matches, signals=signals)
         self.metrics.check_latency.observe(time.perf_counter() - started)
         self.metrics.decisions.labels(result.decision).inc()
         return result
@@ -423,7 +443,7 @@ class Agent:
                         segments,
                     )
                 )
-        return matches
+        return self.quarantine.mark(matches)
 
     def _negative_match(self, signals: Sequence[SignalRecord]) -> bool:
         with self._negative_lock:
@@ -442,9 +462,13 @@ class Agent:
         """Queue reviews (and PendingReview) or Blocked feedback for the matches of a check."""
         if not result.matches:
             return
+        if self.quarantine.observe(result, content_id):  # this upload tipped a signal over
+            result.decision = decide(result.matches)
         kept_media: str | None = None
         with self.transaction() as session:
             for match in result.matches:
+                if match.quarantined:
+                    continue
                 if match.action == "block":
                     self._enqueue(session, match.hub, match.type, match.value, "Blocked")
                     continue
@@ -549,10 +573,10 @@ class Agent:
                     .limit(1000)
                 )
             )
-        by_hub: dict[str, list[Outbox]] = {}
-        for row in due:
-            by_hub.setdefault(row.hub, []).append(row)
-        for name, rows in by_hub.items():
+        by_hub: dict[tuple[str, bool], list[Outbox]] = {}
+        for row in due:  # verdicts and over-matching reports go to different endpoints
+            by_hub.setdefault((row.hub, row.feedback == OVERMATCHING), []).append(row)
+        for (name, report), rows in by_hub.items():
             hub = self.hubs.get(name)
             if hub is None:
                 continue
@@ -561,15 +585,10 @@ class Agent:
                 client = clients[name] = httpx.Client(
                     base_url=hub.url, headers={"Authorization": f"Bearer {hub.key}"}, timeout=15.0
                 )
-            body = {
-                "feedback": [
-                    {"type": r.signal_type, "value": r.signal_value, "feedback": r.feedback}
-                    for r in rows
-                ]
-            }
+            path, body = self.quarantine.report_request(rows) if report else self._verdicts(rows)
             error: str | None = None
             try:
-                response = client.post("/v1/feedback", json=body)
+                response = client.post(path, json=body)
                 if response.status_code != 200:
                     error = f"hub answered {response.status_code}: {response.text[:200]}"
             except httpx.HTTPError as exc:
@@ -596,6 +615,15 @@ class Agent:
             )
         self.metrics.outbox.set(waiting or 0)
         return acknowledged
+
+    @staticmethod
+    def _verdicts(rows: Sequence[Outbox]) -> tuple[str, dict[str, Any]]:
+        return "/v1/feedback", {
+            "feedback": [
+                {"type": r.signal_type, "value": r.signal_value, "feedback": r.feedback}
+                for r in rows
+            ]
+        }
 
     def expire_media(self) -> None:
         """Delete held media older than the retention limit."""

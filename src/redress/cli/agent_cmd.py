@@ -46,6 +46,8 @@ def agent_command(
 
     Example: REDRESS_AGENT_HUB_KEY=rk_... redress agent --hub-url http://127.0.0.1:8000
     """
+    if ctx.invoked_subcommand is not None:  # `redress agent quarantine ...`
+        return
     import uvicorn
 
     from redress.agent.config import AgentSettings, ConfigError, hubs_from_file, make_hub

@@ -22,7 +22,7 @@ from redress.hashing.signal_types import get_signal_type
 from redress.hub import participants
 from redress.hub.api_keys import DEFAULT_SCOPES, parse_scopes
 from redress.hub.errors import HubError
-from redress.hub.feedback import quarantined, restore_signal
+from redress.hub.feedback import quarantined, reported_overmatching, restore_signal
 from redress.hub.models import Signal
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,8 +34,8 @@ participant_app = typer.Typer(
     no_args_is_help=True,
 )
 dispute_app = typer.Typer(
-    help="Signals quarantined because platforms found them not to be NCII.\n\nExample: "
-    "redress dispute list",
+    help="Signals quarantined because platforms found them not to be NCII, or reported by "
+    "platforms' agents as matching too many distinct uploads.\n\nExample: redress dispute list",
     no_args_is_help=True,
 )
 
@@ -214,15 +214,19 @@ def participant_rotate(name: Annotated[str, typer.Argument(help="The platform's 
 
 @dispute_app.command("list")
 def dispute_list() -> None:
-    """Quarantined signals awaiting review.
+    """Signals awaiting review: quarantined, or reported as over-matching by a platform.
 
-    Example: redress dispute list
+    "over-matching" shows how many platforms reported the signal and the largest count of
+    distinct uploads one of them saw it match. Example: redress dispute list
     """
-    table = Table("id", "type", "value", "quarantined at")
+    table = Table("id", "type", "value", "quarantined at", "over-matching")
     with _session() as session:
+        reports = reported_overmatching(session)
         for signal in quarantined(session):
             at = signal.quarantined_at.isoformat() if signal.quarantined_at else ""
-            table.add_row(str(signal.id), signal.type, signal.value[:64], at)
+            platforms, largest = reports.get(signal.id, (0, 0))
+            overmatching = f"{platforms} platform(s), up to {largest} uploads" if platforms else ""
+            table.add_row(str(signal.id), signal.type, signal.value[:64], at, overmatching)
     Console().print(table)
 
 
@@ -231,7 +235,8 @@ def dispute_restore(
     signal_type: Annotated[str, typer.Argument(metavar="TYPE", help="pdq, md5, ...")],
     value: Annotated[str, typer.Argument(help="The hash value.")],
 ) -> None:
-    """Put a reviewed, confirmed signal back on the feed (it will not be disputed again).
+    """Put a reviewed, confirmed signal back on the feed (it will not be disputed again); for a
+    signal only reported as over-matching, confirm it (reports no longer quarantine it).
 
     Example: redress dispute restore pdq 9a3f...
     """
@@ -244,8 +249,8 @@ def dispute_restore(
         signal = session.scalar(
             select(Signal).where(Signal.type == kind.name, Signal.value == normal)
         )
-        if signal is None or signal.quarantined_at is None:
-            err.print("No quarantined signal with that value.")
+        if signal is None or signal.id not in {s.id for s in quarantined(session)}:
+            err.print("No quarantined or reported signal with that value.")
             raise typer.Exit(1)
         restore_signal(session, signal, actor="operator")
     err.print("Restored: the signal is back on the feed.")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from redress import __version__
 from redress.cli.agent_cmd import agent_command
+from redress.cli.agent_quarantine_cmd import quarantine_app
 from redress.cli.crash import DEBUG_ENV, command_path, report_crash, set_debug
 from redress.cli.hash_cmd import hash_command
 from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
@@ -52,7 +53,10 @@ app.command(
 )(match_command)
 
 app.command("serve")(serve)
-app.command("agent")(agent_command)
+agent_app = typer.Typer()
+agent_app.callback(invoke_without_command=True)(agent_command)
+agent_app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 app.add_typer(participant_app, name="participant")
 app.add_typer(dispute_app, name="dispute")

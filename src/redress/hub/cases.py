@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from redress.config import Settings
-from redress.hub import credentials
+from redress.hub import credentials, portal_sessions
 from redress.hub.bank import ValidSignal, add_item, withdraw_item
 from redress.hub.errors import HubError, locked, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
@@ -277,6 +277,7 @@ def withdraw(session: Session, case: Case, item_ref: str | None) -> None:
         return
     for item in case.items:
         withdraw_item(session, item, actor="survivor")
+    portal_sessions.end_case(session, case.id, now())  # nothing is left to do signed in
     if case.status != "withdrawn":
         case.status = "withdrawn"
         case.withdrawn_at = now()

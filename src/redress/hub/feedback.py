@@ -1,6 +1,11 @@
 """Platforms' feedback on signals, and disputes: a signal that enough platforms reviewed and
 found not to be NCII (and none confirmed) is quarantined — taken off the feed, kept for staff
-review, restorable. The safeguard against hashes submitted to censor ordinary content."""
+review, restorable. The safeguard against hashes submitted to censor ordinary content.
+
+A platform's agent that saw a signal match abnormally many distinct uploads (and quarantined it
+locally, `redress.agent.quarantine`) reports it here; such a report counts like a `NotBlocked`
+verdict from that platform towards the same threshold, and the signal is listed for staff in
+`redress dispute list` as soon as one platform reports it."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from redress.hub.bank import refresh_signal, touch
 from redress.hub.events import now, record_event
-from redress.hub.models import Feedback, Item, ItemSignal, Signal
+from redress.hub.models import Feedback, Item, ItemSignal, OvermatchReport, Signal
 
 
 def record_feedback(
@@ -49,8 +54,20 @@ def record_feedback(
 def _maybe_quarantine(session: Session, signal: Signal, threshold: int) -> bool:
     if signal.quarantined_at is not None or signal.dispute_cleared:
         return False
-    values = list(session.scalars(select(Feedback.value).where(Feedback.signal_id == signal.id)))
-    if "Blocked" in values or values.count("NotBlocked") < threshold:
+    verdicts = list(
+        session.execute(
+            select(Feedback.participant_id, Feedback.value).where(Feedback.signal_id == signal.id)
+        )
+    )
+    if any(value == "Blocked" for _, value in verdicts):
+        return False
+    not_blocked = {participant for participant, value in verdicts if value == "NotBlocked"}
+    overmatching = set(
+        session.scalars(
+            select(OvermatchReport.participant_id).where(OvermatchReport.signal_id == signal.id)
+        )
+    )
+    if len(not_blocked | overmatching) < threshold:
         return False
     signal.quarantined_at = now()
     record_event(
@@ -58,10 +75,58 @@ def _maybe_quarantine(session: Session, signal: Signal, threshold: int) -> bool:
         actor="hub",
         action="signal.quarantined",
         subject=f"signal:{signal.id}",
-        not_blocked=values.count("NotBlocked"),
+        not_blocked=len(not_blocked),
+        overmatching=len(overmatching),
     )
     refresh_signal(session, signal, _any_item_ref(session, signal), reason="quarantine")
     return True
+
+
+def record_overmatch(
+    session: Session,
+    *,
+    participant_id: int,
+    signal: Signal,
+    distinct_uploads: int,
+    window_seconds: float,
+    dispute_threshold: int,
+) -> bool:
+    """Store a platform's report that `signal` matched too many distinct uploads; returns True
+    if the signal became quarantined."""
+    row = session.scalar(
+        select(OvermatchReport).where(
+            OvermatchReport.participant_id == participant_id,
+            OvermatchReport.signal_id == signal.id,
+        )
+    )
+    if row is None:
+        row = OvermatchReport(participant_id=participant_id, signal_id=signal.id)
+        session.add(row)
+    row.distinct_uploads, row.window_seconds, row.reported_at = (
+        distinct_uploads,
+        window_seconds,
+        now(),
+    )
+    session.flush()
+    record_event(
+        session,
+        actor=f"participant:{participant_id}",
+        action="signal.overmatch_reported",
+        subject=f"signal:{signal.id}",
+        distinct_uploads=distinct_uploads,
+        window_seconds=window_seconds,
+    )
+    return _maybe_quarantine(session, signal, dispute_threshold)
+
+
+def reported_overmatching(session: Session) -> dict[int, tuple[int, int]]:
+    """Per signal reported as over-matching: (platforms reporting, largest count reported)."""
+    rows = session.execute(select(OvermatchReport.signal_id, OvermatchReport.distinct_uploads))
+    reports: dict[int, tuple[int, int]] = {}
+    for signal_id, count in rows:
+        platforms, largest = reports.get(signal_id, (0, 0))
+        reports[signal_id] = (platforms + 1, max(largest, count))
+    return reports
 
 
 def restore_signal(session: Session, signal: Signal, *, actor: str) -> None:
@@ -73,10 +138,17 @@ def restore_signal(session: Session, signal: Signal, *, actor: str) -> None:
 
 
 def quarantined(session: Session) -> list[Signal]:
-    """Signals waiting for staff review."""
+    """Signals waiting for staff review: quarantined, or reported as over-matching by a
+    platform (and neither restored by staff nor quarantined yet)."""
+    reported = select(OvermatchReport.signal_id)
     return list(
         session.scalars(
-            select(Signal).where(Signal.quarantined_at.is_not(None)).order_by(Signal.id)
+            select(Signal)
+            .where(
+                Signal.quarantined_at.is_not(None)
+                | (Signal.id.in_(reported) & Signal.dispute_cleared.is_(False))
+            )
+            .order_by(Signal.id)
         )
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -176,3 +177,37 @@ class Event(Base):
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(120))
     details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class OvermatchReport(Base):
+    """A platform's report that a signal matched abnormally many distinct uploads there (its
+    agent quarantined it locally); the latest per platform per signal. Counts as a dispute."""
+
+    __tablename__ = "overmatch_reports"
+    __table_args__ = (UniqueConstraint("participant_id", "signal_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    distinct_uploads: Mapped[int] = mapped_column(Integer)
+    window_seconds: Mapped[float] = mapped_column(Float)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    participant: Mapped[Participant] = relationship()
+
+
+class PortalSession(Base):
+    """A survivor's sign-in on the portal. The browser's cookie holds a random token; only its
+    SHA-256 is stored, so this table cannot be replayed. Ends at `expires_at` (absolute), after
+    the idle limit since `last_seen_at`, or when revoked (sign-out, quick exit, withdrawal);
+    ended rows are deleted at the next sign-in."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

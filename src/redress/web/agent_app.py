@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from jinja2 import Environment, PackageLoader, select_autoescape
 from limits import parse
 from limits.storage import MemoryStorage
@@ -27,7 +26,10 @@ from sqlalchemy import select
 from redress.agent.models import Review
 from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
 from redress.web import i18n
+from redress.web.agent_quarantine import quarantine_router
 from redress.web.app import BodySizeLimit, error_body
+from redress.web.moderator_sessions import ModeratorSessions
+from redress.web.security_headers import SecurityHeaders, https_in_effect
 
 _PAGES = Environment(
     loader=PackageLoader("redress.web", "templates"),
@@ -95,6 +97,7 @@ def result_body(result: CheckResult) -> dict[str, Any]:
                 "items": list(m.items),
                 "action": m.action,
                 **({"segments": [list(s) for s in m.segments]} if m.segments else {}),
+                "quarantined": m.quarantined,
             }
             for m in result.matches
         ],
@@ -106,16 +109,19 @@ def result_body(result: CheckResult) -> dict[str, Any]:
 def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     """The agent's application; `start` runs the feed followers and outbox with the app."""
     token_hash = hashlib.sha256(agent.token.encode()).digest()
-    signer = TimestampSigner(agent.token, salt="redress-agent-moderator")
+    moderators = ModeratorSessions()
 
     def authorised(token: str | None) -> bool:
         return token is not None and hmac.compare_digest(
             hashlib.sha256(token.encode()).digest(), token_hash
         )
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+    def bearer(authorization: str | None) -> bool:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not authorised(token.strip()):
+        return scheme.lower() == "bearer" and authorised(token.strip())
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not bearer(authorization):
             raise AgentError(
                 401, "unauthorised", "Send the agent token as 'Authorization: Bearer <token>'."
             )
@@ -130,6 +136,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
 
     app = FastAPI(title="Redress agent", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.agent = agent
+    app.state.moderators = moderators
     authorised_only = Depends(require_token)
 
     @app.exception_handler(AgentError)
@@ -151,12 +158,15 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    def readyz() -> JSONResponse:
-        """200 once every enabled hub's bank is loaded and caught up once; 503 before."""
+    def readyz(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """200 once every enabled hub's bank is loaded and caught up once; 503 before.
+
+        Each hub's progress (names, last error) only with the agent token."""
         ok, hubs = agent.ready()
-        return JSONResponse(
-            {"status": "ready" if ok else "starting", "hubs": hubs}, status_code=200 if ok else 503
-        )
+        body: dict[str, Any] = {"status": "ready" if ok else "starting"}
+        if bearer(authorization):
+            body["hubs"] = hubs
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["ops"], dependencies=[authorised_only])
     def metrics() -> Response:
@@ -309,13 +319,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     # --- the moderator page -----------------------------------------------------------------
 
     def moderator(request: Request) -> str | None:
-        cookie = request.cookies.get(_COOKIE)
-        if not cookie:
-            return None
-        try:
-            return signer.unsign(cookie, max_age=8 * 3600).decode()
-        except (BadSignature, SignatureExpired):
-            return None
+        return moderators.who(request.cookies.get(_COOKIE))
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         request: Request = context.pop("request")
@@ -332,12 +336,8 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         if who is None:
             return page("agent_signin.html", request=request)
         held = _reviews("pending", 200)
-        return page(
-            "agent_review.html", request=request, reviews=held, moderator=who, csrf=_csrf(who)
-        )
-
-    def _csrf(who: str) -> str:
-        return hmac.new(token_hash, f"csrf:{who}".encode(), hashlib.sha256).hexdigest()
+        csrf = moderators.csrf(request.cookies.get(_COOKIE, ""))
+        return page("agent_review.html", request=request, reviews=held, moderator=who, csrf=csrf)
 
     limiter = MovingWindowRateLimiter(MemoryStorage())
     signin_rate = parse("10/minute")
@@ -354,14 +354,26 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         if not authorised(token) or not name.strip():
             limiter.hit(signin_rate, "agent-signin", client)
             return page("agent_signin.html", request=request, status=401, error=True)
+        moderators.end(request.cookies.get(_COOKIE))  # a new sign-in replaces this browser's
         response = RedirectResponse("/review", status_code=303)
         response.set_cookie(
             _COOKIE,
-            signer.sign(name.strip()).decode(),
+            moderators.start(name.strip()),
             httponly=True,
             samesite="strict",
-            max_age=8 * 3600,
+            secure=https_in_effect(agent.settings.https, request.scope),
+            max_age=int(moderators.absolute.total_seconds()),
         )
+        return response
+
+    @app.post("/review/signout", include_in_schema=False)
+    def signout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+        cookie = request.cookies.get(_COOKIE)
+        if moderator(request) is not None and not moderators.csrf_matches(cookie, csrf):
+            return page("agent_signin.html", request=request, status=403, error=True)
+        moderators.end(cookie)
+        response = page("agent_signin.html", request=request, signed_out=True)
+        response.delete_cookie(_COOKIE)
         return response
 
     @app.post("/review/{review_id}", include_in_schema=False)
@@ -372,11 +384,13 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         csrf: Annotated[str, Form()],
     ) -> Response:
         who = moderator(request)
-        if who is None or not hmac.compare_digest(csrf, _csrf(who)):
+        if who is None or not moderators.csrf_matches(request.cookies.get(_COOKIE), csrf):
             return page("agent_signin.html", request=request, status=403, error=True)
         agent.decide(review_id, decision, who)
         return RedirectResponse("/review", status_code=303)
 
+    app.include_router(quarantine_router(agent, authorised_only))
+    app.add_middleware(SecurityHeaders, https=agent.settings.https)
     app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
     return app
 

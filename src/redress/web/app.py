@@ -28,6 +28,7 @@ from redress.web import ops, portal
 from redress.web.context import HubContext, new_limiter
 from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
+from redress.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "method", "status"])
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_docs(app)
     _install_error_handlers(app)
     _install_observability(app)
+    app.add_middleware(SecurityHeaders, https=settings.https_mode, no_store=("/v1/cases",))
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app
 

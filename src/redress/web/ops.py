@@ -1,10 +1,17 @@
-"""Operations endpoints: liveness, readiness (database reachable and migrated), metrics."""
+"""Operations endpoints: liveness, readiness (database reachable and migrated), metrics.
+
+`/metrics` counts case creations and PIN failures, so it is not public: it needs
+`Authorization: Bearer <REDRESS_METRICS_TOKEN>`. Without a token configured it answers 404, as
+if it did not exist, unless `REDRESS_METRICS_PUBLIC=true` opens it to anyone.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -39,6 +46,28 @@ def readyz(context: Hub) -> dict[str, str]:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(
+    context: Hub, authorization: Annotated[str | None, Header(max_length=500)] = None
+) -> Response:
+    """Prometheus metrics, for the bearer of the metrics token."""
+    settings = context.settings
+    if not settings.metrics_public:
+        if settings.metrics_token is None:
+            raise HubError(404, "not_found", "Not Found")
+        if not _bearer_matches(authorization, settings.metrics_token.get_secret_value()):
+            raise HubError(
+                401,
+                "unauthorised",
+                "Send the metrics token as 'Authorization: Bearer <REDRESS_METRICS_TOKEN>'.",
+            )
+    return Response(
+        generate_latest(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    scheme, _, given = (authorization or "").partition(" ")
+    # Compare digests so the comparison takes the same time whatever the lengths.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        hashlib.sha256(given.strip().encode()).digest(), hashlib.sha256(token.encode()).digest()
+    )

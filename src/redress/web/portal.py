@@ -3,12 +3,13 @@
 Images and videos are hashed in the browser (static/js); these routes only ever receive hashes.
 Every form carries a CSRF token (double-submit: a SameSite=Strict cookie and a form field that
 must match), every page is `no-store` under a strict Content-Security-Policy, and the case
-sign-in is a signed, short-lived, HttpOnly cookie that holds the case's internal id only.
+sign-in is a server-side session (`redress.hub.portal_sessions`): the HttpOnly cookie holds only
+a signed random token, and signing out, the quick exit and withdrawing the case end it on the
+server, so a copied cookie stops working too.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 from pathlib import Path
@@ -18,7 +19,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
@@ -33,10 +33,19 @@ from redress.web.helplines import load_helplines
 from redress.web.i18n import gettext as _
 from redress.web.i18n import lazy as _l
 from redress.web.i18n import ngettext
+from redress.web.portal_signin import (
+    CSRF_COOKIE,
+    csrf_matches,
+    end_session,
+    forget,
+    set_cookie,
+    sign_in,
+    signed_in_case,
+)
+from redress.web.portal_signin import no_store_redirect as _redirect
+from redress.web.portal_signin import router as signin_router
 
 TEMPLATES = Path(__file__).parent / "templates"
-CSRF_COOKIE = "redress_csrf"
-SESSION_COOKIE = "redress_case"
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "media-src blob:; worker-src 'self'; connect-src 'self'; font-src 'self'; "
@@ -62,6 +71,7 @@ _environment.policies["ext.i18n.trimmed"] = True
 templates = Jinja2Templates(env=_environment)
 
 router = APIRouter(include_in_schema=False)
+router.include_router(signin_router)  # the quick exit's routes
 Hub = Annotated[HubContext, Depends(hub)]
 
 #: Strings the browser code shows, translated on the server and handed over as JSON.
@@ -153,7 +163,8 @@ ERROR_MESSAGES: dict[str, str] = {
 NOTICES: dict[str, str] = {
     "withdrawn_item": _l("The item was withdrawn. Platforms are being told to stop matching it."),
     "withdrawn_case": _l(
-        "Your case was withdrawn. Platforms are being told to stop matching its hashes."
+        "Your case was withdrawn. Platforms are being told to stop matching its hashes. For your "
+        "safety you were signed out on every device."
     ),
     "added": _l("Your new files were added to the case."),
     "contact_set": _l("We will email you when something changes."),
@@ -224,52 +235,13 @@ def render(
     for name, value in PAGE_HEADERS.items():
         response.headers[name] = value
     if request.cookies.get(CSRF_COOKIE) != token:
-        _set_cookie(response, context, CSRF_COOKIE, token, max_age=None)
+        set_cookie(response, request, context, CSRF_COOKIE, token, max_age=None)
     return response
-
-
-def _set_cookie(
-    response: Response, context: HubContext, name: str, value: str, *, max_age: int | None
-) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="strict",
-        secure=context.settings.secure_cookies,
-        path="/",
-    )
 
 
 def _check_csrf(request: Request, submitted: str) -> None:
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), submitted.encode()):
+    if not csrf_matches(request, submitted):
         raise PortalError("csrf")
-
-
-def _serializer(context: HubContext) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(context.box.derive("portal-session"), salt="case")
-
-
-def _signed_in_case(request: Request, context: HubContext) -> int | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        data = _serializer(context).loads(
-            token, max_age=context.settings.portal_session_minutes * 60
-        )
-    except (BadSignature, SignatureExpired):
-        return None
-    case_id = data.get("c") if isinstance(data, dict) else None
-    return case_id if isinstance(case_id, int) else None
-
-
-def _redirect(url: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _statement(context: HubContext) -> dict[str, str]:
@@ -439,7 +411,7 @@ def _status(exc: HubError | PortalError) -> int:
 @router.get("/status", response_class=HTMLResponse, name="status_login")
 def status_login(request: Request, context: Hub, notice: str | None = None) -> HTMLResponse:
     """Sign in to a case with its number and PIN."""
-    if _signed_in_case(request, context) is not None and notice is None:
+    if signed_in_case(request, context) is not None and notice is None:
         return _redirect(str(request.url_for("status_page")))  # type: ignore[return-value]
     shown = _(NOTICES[notice]) if notice in NOTICES else None
     return render(request, "status_login.html", context, notice=shown)
@@ -480,14 +452,11 @@ def status_sign_in(
         busy = error_message("busy")
         return render(request, "status_login.html", context, status=503, error=busy)
     response = _redirect(str(request.url_for("status_page")))
-    token = _serializer(context).dumps({"c": case_id})
-    _set_cookie(
-        response,
-        context,
-        SESSION_COOKIE,
-        token,
-        max_age=context.settings.portal_session_minutes * 60,
-    )
+    try:
+        sign_in(request, context, case_id, response)
+    except OperationalError:
+        busy = error_message("busy")
+        return render(request, "status_login.html", context, status=503, error=busy)
     return response
 
 
@@ -500,21 +469,33 @@ def _load_status(context: HubContext, case_id: int) -> CaseStatus:
 def status_page(request: Request, context: Hub, notice: str | None = None) -> Response:
     """Each item's outcome in words, and what the survivor can do next."""
     _language(request)
-    case_id = _signed_in_case(request, context)
+    case_id = signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
+    return _case_page(request, context, case_id, notice, request.query_params.get("error"))
+
+
+def _case_page(
+    request: Request,
+    context: HubContext,
+    case_id: int,
+    notice: str | None,
+    error: str | None,
+    status: int = 200,
+) -> Response:
     try:
-        status = _load_status(context, case_id)
+        case = _load_status(context, case_id)
     except HubError:
         return _expired(request, context)
     return render(
         request,
         "status.html",
         context,
-        case=status,
-        items=[(index, item, describe_item(item)) for index, item in enumerate(status.items, 1)],
+        status=status,
+        case=case,
+        items=[(index, item, describe_item(item)) for index, item in enumerate(case.items, 1)],
         notice=_(NOTICES[notice]) if notice in NOTICES else None,
-        error=request.query_params.get("error"),
+        error=error,
         error_message=error_message,
     )
 
@@ -523,14 +504,14 @@ def _expired(request: Request, context: HubContext) -> HTMLResponse:
     response = render(
         request, "status_login.html", context, status=401, error=error_message("signed_out")
     )
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    forget(response)
     return response
 
 
 @router.get("/status/withdraw", response_class=HTMLResponse)
 def confirm_withdraw(request: Request, context: Hub, item: str | None = None) -> Response:
     """Ask before withdrawing an item (or, without `item`, the whole case)."""
-    case_id = _signed_in_case(request, context)
+    case_id = signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
     status = _load_status(context, case_id)
@@ -551,7 +532,7 @@ def withdraw(
     item: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     """Withdraw the item or the case; platforms are told through the feed."""
-    case_id = _signed_in_case(request, context)
+    case_id = signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
     try:
@@ -560,7 +541,10 @@ def withdraw(
             cases.withdraw(session, cases.load_case(session, case_id), item or None)
     except (HubError, PortalError) as exc:
         return _status_redirect(request, error=_problem(exc).code)
-    return _status_redirect(request, notice="withdrawn_item" if item else "withdrawn_case")
+    if item:
+        return _status_redirect(request, notice="withdrawn_item")
+    # Withdrawing the case ended its sessions (on every device): say so on the sign-in page.
+    return forget(_redirect(str(request.url_for("status_login")) + "?notice=withdrawn_case"))
 
 
 def _status_redirect(request: Request, **query: str) -> RedirectResponse:
@@ -576,7 +560,7 @@ def contact(
     action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
     """Opt in to email notifications (stored encrypted) or out (the address is deleted)."""
-    case_id = _signed_in_case(request, context)
+    case_id = signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
     try:
@@ -594,7 +578,7 @@ def contact(
 @router.get("/status/add", response_class=HTMLResponse)
 def add_page(request: Request, context: Hub) -> Response:
     """Add more files to a signed-in case (hashed here, like the first ones)."""
-    if _signed_in_case(request, context) is None:
+    if signed_in_case(request, context) is None:
         return _expired(request, context)
     return _submit_form(request, context, mode="add")
 
@@ -607,7 +591,7 @@ def add(
     payload: Annotated[str, Form(max_length=1_900_000)] = "",
 ) -> Response:
     """Add the hashed files to the case."""
-    case_id = _signed_in_case(request, context)
+    case_id = signed_in_case(request, context)
     if case_id is None:
         return _expired(request, context)
     _language(request)
@@ -624,11 +608,22 @@ def add(
 
 
 @router.post("/status/signout")
-def sign_out(request: Request, context: Hub) -> Response:
-    """Forget the sign-in on this device."""
-    response = _redirect(str(request.url_for("status_login")) + "?notice=signed_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+def sign_out(
+    request: Request, context: Hub, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    """End the sign-in, on the server (a copy of the cookie stops working) and on this device."""
+    _language(request)
+    if not csrf_matches(request, csrf):
+        case_id = signed_in_case(request, context)
+        if case_id is None:
+            return _expired(request, context)
+        return _case_page(request, context, case_id, None, "csrf", status=403)
+    try:
+        end_session(request, context)
+    except OperationalError:  # this device forgets it now; on the server it ends by time
+        busy = error_message("busy")
+        return forget(render(request, "status_login.html", context, status=503, error=busy))
+    return forget(_redirect(str(request.url_for("status_login")) + "?notice=signed_out"))
 
 
 @router.get("/support", response_class=HTMLResponse)
@@ -645,5 +640,5 @@ def switch_language(request: Request, code: str, context: Hub, next: str = "/") 
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = _redirect(target)
     chosen = i18n.language(code)
-    _set_cookie(response, context, i18n.COOKIE, chosen.code, max_age=365 * 24 * 3600)
+    set_cookie(response, request, context, i18n.COOKIE, chosen.code, max_age=365 * 24 * 3600)
     return response

@@ -1,4 +1,4 @@
-"""`/v1/feed` and `/v1/feedback`: what platforms call, with an API key
+"""`/v1/feed`, `/v1/feedback` and `/v1/overmatching`: what platforms call, with an API key
 (`Authorization: Bearer rk_...`) carrying the `feed:read` or `feedback:write` scope."""
 
 from __future__ import annotations
@@ -18,10 +18,18 @@ from redress.hub.api_keys import Scope
 from redress.hub.bank import read_feed
 from redress.hub.errors import HubError
 from redress.hub.feed_wire import feed_head, plan, stream
-from redress.hub.feedback import record_feedback
+from redress.hub.feedback import record_feedback, record_overmatch
 from redress.hub.models import Signal
 from redress.hub.participants import authenticate
-from redress.hub.schemas import FeedbackBatch, FeedbackResult, FeedPage, FeedSignal
+from redress.hub.schemas import (
+    ErrorOut,
+    FeedbackBatch,
+    FeedbackResult,
+    FeedPage,
+    FeedSignal,
+    OvermatchBatch,
+    OvermatchResult,
+)
 from redress.web.context import HubContext, hub
 from redress.wire import MEDIA_TYPE
 
@@ -163,4 +171,52 @@ def feedback(body: FeedbackBatch, context: Hub, key: Key) -> FeedbackResult:
                 disputed.append(index)
     return FeedbackResult(
         recorded=len(body.feedback) - len(unknown), unknown=unknown, disputed=disputed
+    )
+
+
+@router.post(
+    "/overmatching",
+    response_model=OvermatchResult,
+    responses={
+        401: {"model": ErrorOut, "description": "No, an invalid or a revoked API key."},
+        403: {"model": ErrorOut, "description": "The key lacks the feedback:write scope."},
+        422: {"model": ErrorOut, "description": "A report is not valid (its position given)."},
+    },
+)
+def overmatching(body: OvermatchBatch, context: Hub, key: Key) -> OvermatchResult:
+    """Report signals that matched abnormally many distinct uploads on your platform (your
+    agent quarantined them locally). Needs `feedback:write`: a report is feedback on a signal.
+
+    Each report is recorded as an event and counts like a `NotBlocked` verdict from your
+    platform: staff see the signal in `redress dispute list` at once, and it is quarantined
+    (taken off the feed) when enough platforms dispute it. Unknown signals are listed by
+    position; the latest report per platform per signal counts.
+    """
+    unknown: list[int] = []
+    quarantined: list[int] = []
+    with context.transaction() as session:
+        caller = authenticate(session, key, Scope.FEEDBACK_WRITE)
+        for index, report in enumerate(body.reports):
+            try:
+                kind = get_signal_type(report.type)
+                value = kind.normalize(report.value)
+            except InvalidSignalError as exc:
+                raise HubError(422, "invalid_signal", f"report {index}: {exc.message}") from None
+            signal = session.scalar(
+                select(Signal).where(Signal.type == kind.name, Signal.value == value)
+            )
+            if signal is None:
+                unknown.append(index)
+                continue
+            if record_overmatch(
+                session,
+                participant_id=caller.participant_id,
+                signal=signal,
+                distinct_uploads=report.distinct_uploads,
+                window_seconds=report.window_seconds,
+                dispute_threshold=context.settings.dispute_threshold,
+            ):
+                quarantined.append(index)
+    return OvermatchResult(
+        recorded=len(body.reports) - len(unknown), unknown=unknown, quarantined=quarantined
     )
