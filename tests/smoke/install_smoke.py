@@ -6,7 +6,7 @@ imports every module; runs `--help` of every command and sub-command (read from 
 so a new command is covered without editing this file); hashes a reference photo; checks that a
 database command on a blank database asks for `redress db upgrade`; migrates, starts the hub and
 waits for `/readyz`; registers a platform; starts an agent following that hub (key from the
-environment) and waits for its `/readyz`.
+environment), waits for its `/readyz` and lists its quarantine through the CLI.
 
 Prints one line per step (ok/FAILED, seconds) and a summary; exits 1 if any step failed.
 Run by `make test` before pytest and alone by `make smoke`:
@@ -358,8 +358,9 @@ def _steps(smoke: Smoke) -> None:
         if not smoke.step("redress participant add", lambda: add_participant(smoke, key)):
             return
 
+        token = "smoke-" + os.urandom(12).hex()
+
         def start_agent() -> str:
-            token = "smoke-" + os.urandom(12).hex()
             env = smoke.env(
                 REDRESS_AGENT_HUB_KEY=key[0],  # from the environment, as the README says
                 REDRESS_AGENT_TOKEN=token,
@@ -371,7 +372,17 @@ def _steps(smoke: Smoke) -> None:
             auth = {"Authorization": f"Bearer {token}"}
             return _wait_ready(f"http://127.0.0.1:{agent_port}/readyz", log, auth)
 
-        smoke.step("redress agent (following the hub) -> /readyz", start_agent)
+        if not smoke.step("redress agent (following the hub) -> /readyz", start_agent):
+            return
+
+        def quarantine_list() -> str:
+            env = smoke.env(
+                REDRESS_AGENT_URL=f"http://127.0.0.1:{agent_port}", REDRESS_AGENT_TOKEN=token
+            )
+            out = smoke.run("redress", "agent", "quarantine", "list", "--json", env=env).stdout
+            return f"{len(json.loads(out)['quarantined'])} quarantined"
+
+        smoke.step("redress agent quarantine list (asks the running agent)", quarantine_list)
     smoke.step("hub and agent stop cleanly", lambda: _stopped(smoke))
 
 
