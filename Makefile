@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/browser_hashing.py
 	$(BIN)/python bench/pdq_index.py
 	$(BIN)/python bench/agent.py
+	$(BIN)/python bench/attacks_agent.py
 
 # Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
 translations: $(STAMP)

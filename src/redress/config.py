@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from redress.hashing.images import DEFAULT_MAX_PIXELS
+from redress.hashing.files import HashOptions
+from redress.hashing.images import DEFAULT_MAX_DECODE_MB, DEFAULT_MAX_PIXELS
+from redress.hashing.video_limits import (
+    DEFAULT_MAX_VIDEO_FRAMES,
+    DEFAULT_MAX_VIDEO_SECONDS,
+    DEFAULT_VIDEO_DEADLINE_SECONDS,
+)
 
 
 def _translatable(text: str) -> str:
@@ -30,6 +37,32 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_PIXELS,
         gt=0,
         description="Images (and video frames) with more pixels are refused before decoding.",
+    )
+    max_decode_mb: int = Field(
+        default=DEFAULT_MAX_DECODE_MB,
+        ge=64,
+        description="Memory one file may take to decode, in MiB, computed from its header; "
+        "files needing more are refused (too_large) before decoding.",
+    )
+    hash_memory_budget_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="`redress hash --jobs N`: memory the files being decoded at once may take "
+        "together, in MiB (each worker process also has its own ~100 MB baseline).",
+    )
+    max_video_seconds: float = Field(
+        default=DEFAULT_MAX_VIDEO_SECONDS,
+        gt=0,
+        description="Longer videos are refused (video_too_long): from the header, and while "
+        "decoding for files whose header lies.",
+    )
+    max_video_frames: int = Field(
+        default=DEFAULT_MAX_VIDEO_FRAMES, ge=1, description="Most frames hashed from one video."
+    )
+    video_deadline_seconds: float = Field(
+        default=DEFAULT_VIDEO_DEADLINE_SECONDS,
+        gt=0,
+        description="Wall-clock seconds hashing one video may take (video_timeout past it).",
     )
     database_url: str = Field(
         default="sqlite:///./redress.db",
@@ -104,6 +137,18 @@ class Settings(BaseSettings):
     def https_mode(self) -> Literal["auto", "on", "off"]:
         """The HTTPS setting in effect (`secure_cookies=true` forces it on)."""
         return "on" if self.secure_cookies else self.https
+
+
+def with_limits(options: HashOptions, settings: Settings) -> HashOptions:
+    """`options` with the limits these settings fix: pixels, decode memory, video bounds."""
+    return replace(
+        options,
+        max_pixels=settings.max_image_pixels,
+        max_decode_mb=settings.max_decode_mb,
+        max_video_seconds=settings.max_video_seconds,
+        max_video_frames=settings.max_video_frames,
+        video_deadline_seconds=settings.video_deadline_seconds,
+    )
 
 
 def get_settings() -> Settings:

@@ -70,6 +70,29 @@ class AgentSettings(BaseSettings):
         description="Secure cookie and HSTS for the review page. auto: on for HTTPS requests "
         "and whenever the agent is not served on a loopback address; on; off.",
     )
+    memory_budget_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="Memory, in MiB, that uploads being hashed and large JSON checks may take "
+        "together; each reserves its estimate first (one upload at most REDRESS_MAX_DECODE_MB).",
+    )
+    budget_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="How long a request waits for memory before a 503 with Retry-After.",
+    )
+    max_json_bytes: int = Field(
+        default=8 * 2**20, ge=1024, description="Largest JSON body of /v1/check and its batch."
+    )
+    max_vpdq_signals: int = Field(
+        default=4, ge=1, description="vPDQ signals in one JSON check (one video needs one)."
+    )
+    max_vpdq_frames: int = Field(
+        default=10_800,
+        ge=1,
+        description="Frames in one vPDQ signal of a JSON check (3 hours at one a second).",
+    )
 
 
 @dataclass(frozen=True, slots=True)

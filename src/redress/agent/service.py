@@ -11,7 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ from redress.agent.bank import BankHit, HubBank
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.models import AgentBase, HubState, NegativeSignal, Outbox, Review
 from redress.agent.quarantine import OVERMATCHING, Quarantine
+from redress.config import get_settings, with_limits
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.hashing.budget import MemoryBudget, return_free_memory
 from redress.hashing.errors import InvalidSignalError
-from redress.hashing.files import HashOptions, SignalRecord, hash_file
+from redress.hashing.files import HashOptions, SignalRecord, estimate_cost, hash_file
 from redress.hashing.signal_types import VpdqSignal, get_signal_type
 from redress.matching import ExactIndex, PdqIndex
 from redress.matching.pdq_index import bytes_to_words, pdq_hex_to_bytes
@@ -36,6 +38,7 @@ from redress.wire import decode_block, iter_frames
 
 LOGGER = logging.getLogger("redress.agent")
 FEEDBACK = ("PendingReview", "Blocked", "NotBlocked")
+UPLOAD_TYPES = ("pdq", "vpdq", "md5", "sha256")
 
 
 class AgentError(Exception):
@@ -44,6 +47,23 @@ class AgentError(Exception):
     def __init__(self, status: int, code: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
+
+
+class AgentBusyError(AgentError):
+    """The memory budget stayed full for the whole wait: 503, to be retried after a pause."""
+
+    def __init__(self, retry_after: int, budget_mb: int) -> None:
+        super().__init__(
+            503,
+            "busy",
+            f"The agent is hashing as much as its memory budget ({budget_mb} MB, "
+            f"REDRESS_AGENT_MEMORY_BUDGET_MB) allows; retry in {retry_after} s.",
+        )
+        self.retry_after = retry_after
+
+
+#: Memory a JSON check takes per byte of its body: parsed objects, vPDQ frames and their search.
+JSON_COST_PER_BYTE = 32
 
 
 def now() -> datetime:
@@ -104,6 +124,28 @@ def validate_signals(raw: Sequence[dict[str, object]]) -> list[SignalRecord]:
     if not records:
         raise AgentError(422, "no_signals", "Send at least one signal (or a file).")
     return records
+
+
+def check_vpdq_bounds(raw: Sequence[dict[str, object]], max_signals: int, max_frames: int) -> None:
+    """Refuse a check whose vPDQ signals are too many or too long, before parsing any frame."""
+    vpdq = [s.get("value") for s in raw if str(s.get("type", "")).lower() == "vpdq"]
+    if len(vpdq) > max_signals:
+        raise AgentError(
+            413,
+            "too_many_vpdq_signals",
+            f"A check may hold at most {max_signals} vPDQ signals (one video needs one); "
+            f"this one has {len(vpdq)}. Send the others separately, or raise "
+            "REDRESS_AGENT_MAX_VPDQ_SIGNALS.",
+        )
+    for number, value in enumerate(vpdq, start=1):
+        frames = value.count("\n") + value.count(";") + 1 if isinstance(value, str) else 0
+        if frames > max_frames:
+            raise AgentError(
+                413,
+                "vpdq_too_long",
+                f"vPDQ signal {number} has about {frames:,} frames, over the limit of "
+                f"{max_frames:,} (REDRESS_AGENT_MAX_VPDQ_FRAMES); hash one frame a second.",
+            )
 
 
 class Metrics:
@@ -316,6 +358,12 @@ class Agent:
         self._outbox_thread: threading.Thread | None = None
         self._wake_outbox = threading.Event()
         self.ready_at: float | None = None
+        self.budget = MemoryBudget(settings.memory_budget_mb << 20)
+        # One upload may take at most what the whole budget holds, so it can always run alone.
+        limits = with_limits(HashOptions(types=UPLOAD_TYPES, dihedral=True), get_settings())
+        self.upload_options = replace(
+            limits, max_decode_mb=min(limits.max_decode_mb, settings.memory_budget_mb)
+        )
         self._load_negative()
         self.quarantine = Quarantine(
             self.transaction,
@@ -378,10 +426,22 @@ class Agent:
 
     # --- check -----------------------------------------------------------------------------
 
+    def upload_cost(self, path: Path) -> int:
+        """Memory hashing an uploaded file will take at its peak, from the file's header."""
+        return estimate_cost(path, self.upload_options)
+
+    def json_cost(self, body_bytes: int) -> int:
+        """Memory a JSON check of `body_bytes` may take (reserved before its body is read)."""
+        return JSON_COST_PER_BYTE * body_bytes
+
     def hash_upload(self, path: Path) -> list[SignalRecord]:
         """Signals of an uploaded file, read once: PDQ of all 8 orientations for pictures, vPDQ
-        for videos, MD5 and SHA-256 of the bytes (the hashing core keeps the types that apply)."""
-        hashed = hash_file(path, HashOptions(types=("pdq", "vpdq", "md5", "sha256"), dihedral=True))
+        for videos, MD5 and SHA-256 of the bytes (the hashing core keeps the types that apply).
+        Decoding stays within `upload_options` (REDRESS_MAX_DECODE_MB, video limits)."""
+        try:
+            hashed = hash_file(path, self.upload_options)
+        finally:
+            return_free_memory()
         if hashed.error is not None:
             raise AgentError(422, f"unhashable_{hashed.error.code.value}", hashed.error.message)
         return hashed.signals

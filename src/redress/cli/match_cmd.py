@@ -15,7 +15,7 @@ import typer
 from redress.cli.batch import hash_files
 from redress.cli.paths import iter_files
 from redress.cli.progress import Progress
-from redress.config import get_settings
+from redress.config import get_settings, with_limits
 from redress.hashing.errors import ErrorCode, HashingError, InvalidSignalError
 from redress.hashing.files import FileHashes, HashOptions, SignalRecord
 from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
@@ -108,10 +108,9 @@ def match_command(
         pdq_threshold=PdqSignal.default_threshold if threshold is None else threshold,
         vpdq_match_percent=vpdq_match_percent,
     )
-    options = HashOptions(
-        types=tuple(sorted(matcher.types)),
-        query_variants=not plain,
-        max_pixels=get_settings().max_image_pixels,
+    options = with_limits(
+        HashOptions(types=tuple(sorted(matcher.types)), query_variants=not plain),
+        get_settings(),
     )
     queried = matched = failed = 0
     for query, result in _query_results(queries, options, jobs):
@@ -154,7 +153,9 @@ def _query_results(
             yield query, FileHashes(query, error=HashingError(code, exc.message))
         else:
             yield query, FileHashes(query, signals=[literal])
-    for result in hash_files(iter_files(files), options, jobs):
+    # The files decoded at once share REDRESS_HASH_MEMORY_BUDGET_MB, as with `redress hash`.
+    budget = max(get_settings().hash_memory_budget_mb, options.max_decode_mb) << 20
+    for result in hash_files(iter_files(files), options, jobs, budget):
         yield result.path, result
 
 

@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     CORRUPT = "corrupt"
     TOO_LARGE = "too_large"
     TOO_SMALL = "too_small"
+    VIDEO_TOO_LONG = "video_too_long"
+    VIDEO_TIMEOUT = "video_timeout"
     NO_VIDEO_STREAM = "no_video_stream"
     NO_APPLICABLE_TYPE = "no_applicable_type"
     INVALID_SIGNAL = "invalid_signal"

@@ -14,7 +14,13 @@ from PIL import Image, UnidentifiedImageError
 
 from redress.hashing.digests import DIGEST_TYPES, file_digests
 from redress.hashing.errors import ErrorCode, HashingError
-from redress.hashing.images import DEFAULT_MAX_PIXELS, check_readable_file, load_image
+from redress.hashing.images import (
+    DEFAULT_MAX_DECODE_MB,
+    DEFAULT_MAX_PIXELS,
+    check_readable_file,
+    decode_cost,
+    load_image,
+)
 from redress.hashing.pdq import (
     PdqHash,
     low_quality_warning,
@@ -24,6 +30,13 @@ from redress.hashing.pdq import (
 from redress.hashing.signal_types import SIGNAL_TYPES, VpdqSignal
 from redress.hashing.variants import bank_variants, canonical_image, query_variants_of_file
 from redress.hashing.video import hash_video_file, probe_video
+from redress.hashing.video_limits import (
+    DEFAULT_MAX_VIDEO_FRAMES,
+    DEFAULT_MAX_VIDEO_SECONDS,
+    DEFAULT_VIDEO_DEADLINE_SECONDS,
+    VideoLimits,
+    video_decode_cost,
+)
 
 
 class MediaKind(StrEnum):
@@ -51,8 +64,8 @@ _KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\x0a", "a JPEG XL image, which is not supported yet; convert it to JPEG or PNG"),
     (b"\x00\x00\x00\x0cJXL ", "a JPEG XL image, which is not supported yet; convert it to JPEG"),
     (b"8BPS", "a Photoshop document; export it as JPEG or PNG"),
-    (b"<svg", "an SVG drawing; export it as PNG"),
-    (b"<?xml", "an XML or SVG document"),
+    (b"<svg", "an SVG drawing, which has no pixels to hash; export it as PNG and hash that"),
+    (b"<?xml", "an XML document"),
 )
 _UNSUPPORTED_IMAGE_HINTS = ("JPEG XL", "Photoshop", "SVG")
 
@@ -89,6 +102,8 @@ class HashOptions:
 
     `variants`: also the bank-side variants (`redress hash --variants`); `query_variants`: the
     query-side views `redress match` compares (orientations, trimmed borders, crops).
+    `max_decode_mb` bounds the memory one file may take to decode (see `estimate_cost`); the
+    `max_video_*` and `video_deadline_seconds` bound a video's length and hashing time.
     """
 
     types: tuple[str, ...] | None = None
@@ -99,6 +114,43 @@ class HashOptions:
     fast: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     video_threads: int = 0
+    max_decode_mb: int = DEFAULT_MAX_DECODE_MB
+    max_video_seconds: float = DEFAULT_MAX_VIDEO_SECONDS
+    max_video_frames: int = DEFAULT_MAX_VIDEO_FRAMES
+    video_deadline_seconds: float = DEFAULT_VIDEO_DEADLINE_SECONDS
+
+    @property
+    def max_decode_bytes(self) -> int:
+        """`max_decode_mb` in bytes."""
+        return self.max_decode_mb << 20
+
+    def video_limits(self) -> VideoLimits:
+        """The video bounds of these options."""
+        return VideoLimits(
+            max_seconds=self.max_video_seconds,
+            max_frames=self.max_video_frames,
+            deadline_seconds=self.video_deadline_seconds,
+            max_decode_bytes=self.max_decode_bytes,
+        )
+
+
+def estimate_cost(path: Path, options: HashOptions) -> int:
+    """Peak memory, in bytes, of `hash_file(path, options)`, from the file's header only.
+
+    0 for a file that will be refused before decoding (unreadable, not media, over the limits):
+    refusing costs nothing. Callers reserve this much of a memory budget before hashing.
+    """
+    try:
+        kind = media_kind(path)
+        if kind is MediaKind.IMAGE:
+            cost = decode_cost(path, max_pixels=options.max_pixels, fast=options.fast)
+        elif kind is MediaKind.VIDEO:
+            cost = video_decode_cost(path, options.video_threads)
+        else:
+            return 0
+    except HashingError:
+        return 0
+    return cost if cost <= options.max_decode_bytes else 0
 
 
 def parse_types(text: str) -> tuple[str, ...] | None:
@@ -137,9 +189,11 @@ def describe_unknown(path: Path) -> HashingError:
     """The error for a file that is neither an image nor a video, naming what it seems to be."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(16)
+            head = handle.read(4096)
     except OSError:
         head = b""
+    if b"<svg" in head.lower():  # after an XML declaration, comments or a DOCTYPE
+        head = b"<svg"
     for signature, label in _KNOWN_SIGNATURES:
         if head.lstrip().startswith(signature):
             code = (
@@ -147,6 +201,8 @@ def describe_unknown(path: Path) -> HashingError:
                 if any(hint in label for hint in _UNSUPPORTED_IMAGE_HINTS)
                 else ErrorCode.NOT_MEDIA
             )
+            if code is ErrorCode.UNSUPPORTED_FORMAT:
+                return HashingError(code, f"This file is {label}.")
             return HashingError(code, f"This file is {label}, not an image or video.")
     return HashingError(
         ErrorCode.NOT_MEDIA,
@@ -211,6 +267,7 @@ def _hash_into(result: FileHashes, path: Path, opts: HashOptions) -> None:
             threads=opts.video_threads,
             phases=QUERY_PHASES if opts.query_variants else 1,
             trim_borders=opts.variants or opts.query_variants,
+            limits=opts.video_limits(),
         )
         vpdq = VpdqSignal()
         result.signals.append(SignalRecord("vpdq", vpdq.format(video.frames)))
@@ -227,10 +284,18 @@ def _pdq_hashes(path: Path, opts: HashOptions) -> tuple[list[PdqHash], list[str]
 
     The image is decoded once; every hash comes from the same canonical pixels.
     """
-    loaded = load_image(path, max_pixels=opts.max_pixels, fast=opts.fast)
+    loaded = load_image(
+        path, max_pixels=opts.max_pixels, fast=opts.fast, max_decode_bytes=opts.max_decode_bytes
+    )
     canonical = canonical_image(loaded.pixels)
     if opts.query_variants:
-        hashes = query_variants_of_file(path, canonical, fast=opts.fast, max_pixels=opts.max_pixels)
+        hashes = query_variants_of_file(
+            path,
+            canonical,
+            fast=opts.fast,
+            max_pixels=opts.max_pixels,
+            max_decode_bytes=opts.max_decode_bytes,
+        )
     elif opts.dihedral:
         hashes = pdq_dihedral_from_pixels(loaded.pixels)
     else:

@@ -24,7 +24,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from redress.hashing.images import DEFAULT_MAX_PIXELS, REDUCED_SIDE, load_image
+from redress.hashing.images import (
+    DEFAULT_MAX_DECODE_MB,
+    DEFAULT_MAX_PIXELS,
+    REDUCED_SIDE,
+    load_image,
+)
 from redress.hashing.pdq import PdqHash, pdq_dihedral_from_pixels, pdq_from_pixels
 
 SPEC_VERSION = 1
@@ -176,11 +181,18 @@ def query_variants_of_file(
     *,
     fast: bool = True,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_MB << 20,
 ) -> list[PdqHash]:
     """Query hashes of an image file whose canonical image is already decoded; the file is
     decoded again (at up to 1024 px) only when the canonical image shows uniform borders."""
     larger = None
     if trim_uniform_borders(canonical) is not None:
-        bigger = load_image(path, max_pixels=max_pixels, fast=fast, reduce_to=TRIM_SIDE)
+        bigger = load_image(
+            path,
+            max_pixels=max_pixels,
+            fast=fast,
+            reduce_to=TRIM_SIDE,
+            max_decode_bytes=max_decode_bytes,
+        )
         larger = canonical_image(bigger.pixels)
     return query_variants(canonical, larger)

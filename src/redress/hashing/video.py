@@ -9,11 +9,15 @@ By default one frame per second is hashed: frame numbers that are multiples of
 users sample the same pictures. Decoding does as little as that needs: a frame that is neither
 sampled nor referenced by another frame is skipped by the decoder (ffmpeg's `skip_frame`, set per
 packet from its timestamp), and only sampled frames are converted to RGB and hashed.
+
+Hashing is bounded (`VideoLimits`, in `video_limits`): the duration the container declares, the
+timestamps of the frames as they are decoded (for files whose header lies or says nothing), the
+number of frames hashed, wall-clock time, and the memory the decoder needs at the frame size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +33,12 @@ from redress.hashing.images import DEFAULT_MAX_PIXELS, MIN_SIDE, check_readable_
 from redress.hashing.pdq import pdq_from_pixels
 from redress.hashing.signal_types import VpdqFrame
 from redress.hashing.variants import border_box, border_runs
+from redress.hashing.video_limits import (
+    VideoLimits,
+    check_header,
+    too_long,
+    undecodable,
+)
 
 #: Demuxers that open still images or text; a file they claim is not a video.
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "txt", "ass", "srt", "webvtt", "lrc"})
@@ -59,8 +69,9 @@ def probe_video(path: Path) -> bool:
     """
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            if container.format.name in _NOT_VIDEO_FORMATS:
-                return False
+            name = container.format.name
+            if name in _NOT_VIDEO_FORMATS or name.endswith("_pipe"):
+                return False  # a still image ffmpeg reads (SVG, ...): the image side explains
             if container.streams.video:
                 return True
             if container.streams.audio:
@@ -83,6 +94,7 @@ def hash_video_file(
     threads: int = 0,
     phases: int = 1,
     trim_borders: bool = False,
+    limits: VideoLimits | None = None,
 ) -> VideoHash:
     """vPDQ of a video file: one frame per `seconds_per_hash`, or every frame.
 
@@ -91,8 +103,11 @@ def hash_video_file(
     `trim_borders` adds a view with uniform bars removed; the bars are measured on the first
     sampled frames (the narrowest found on each side, so dark scenes do not count as bars).
     `threads` is ffmpeg's decoding thread count (0: ffmpeg decides). Raises `HashingError` for
-    files that are not videos, audio-only files, and videos too damaged to yield any frame.
+    files that are not videos, audio-only files, videos too damaged to yield any frame, and
+    videos past `limits` (`video_too_long`, `video_timeout`, `too_large`).
     """
+    bounds = limits or VideoLimits()
+    started = bounds.clock()
     check_readable_file(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -111,12 +126,9 @@ def hash_video_file(
             raise HashingError(ErrorCode.NOT_MEDIA, "The file has no video stream.")
         stream = container.streams.video[0]
         context = stream.codec_context
-        if context is None:  # FFmpeg has no decoder for this stream's codec
-            raise HashingError(
-                ErrorCode.UNSUPPORTED_FORMAT,
-                f"No decoder here for the picture data of this {container.format.name} file; "
-                "convert it to a common format (JPEG or PNG, or an H.264 MP4 for a video).",
-            )
+        if context is None:
+            raise undecodable(stream)
+        check_header(container, stream, bounds, threads)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         frame_rate = float(rate) if rate else 0.0
         if frame_rate <= 0:
@@ -132,14 +144,38 @@ def hash_video_file(
         converter = _RgbConverter(max_pixels)
         notes: list[str] = []
         last_seen = -1
+
+        def tick() -> None:
+            if bounds.clock() - started > bounds.deadline_seconds:
+                raise HashingError(
+                    ErrorCode.VIDEO_TIMEOUT,
+                    f"Hashing the video took over {bounds.deadline_seconds:g} s (it had reached "
+                    f"{max(last_seen, 0) / frame_rate:.0f} s of video); it was stopped. Raise "
+                    "REDRESS_VIDEO_DEADLINE_SECONDS (or --video-deadline) for long videos.",
+                )
+
         try:
-            for number, frame in _sampled_frames(container, stream, frame_rate, frame_mod, offsets):
+            for number, frame in _sampled_frames(
+                container, stream, frame_rate, frame_mod, offsets, tick
+            ):
+                tick()
                 if number <= last_seen:
                     continue
                 last_seen = number
+                if number / frame_rate > bounds.max_seconds:
+                    raise too_long(
+                        f"its frames go on past {bounds.max_seconds:g} s", bounds.max_seconds
+                    )
                 phase = offsets.get(number % frame_mod)
                 if phase is not None:
                     views.add(number, phase, frame, converter)
+                    if len(views.frames[(0, False)]) > bounds.max_frames:
+                        raise HashingError(
+                            ErrorCode.VIDEO_TOO_LONG,
+                            f"The video has more than {bounds.max_frames:,} frames to hash; it "
+                            "was stopped there. Raise REDRESS_MAX_VIDEO_FRAMES (or "
+                            "--max-video-frames) to hash longer videos.",
+                        )
         except (av.error.FFmpegError, ValueError) as exc:
             if not views.any():
                 raise HashingError(
@@ -167,7 +203,12 @@ def hash_video_file(
 
 
 def _sampled_frames(
-    container: Any, stream: Any, frame_rate: float, frame_mod: int, offsets: Container[int]
+    container: Any,
+    stream: Any,
+    frame_rate: float,
+    frame_mod: int,
+    offsets: Container[int],
+    tick: Callable[[], None],
 ) -> Iterator[tuple[int, Any]]:
     """Decoded frames with their frame numbers.
 
@@ -189,6 +230,7 @@ def _sampled_frames(
 
     counted = 0  # fallback numbering for streams without timestamps
     for packet in container.demux(stream):
+        tick()  # packets whose frames are all skipped still take time
         if start is None and packet.pts is not None:
             start = float(packet.pts)
         wanted = number_of(packet.pts)

@@ -24,8 +24,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from redress.agent.models import Review
-from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
+from redress.agent.service import (
+    Agent,
+    AgentBusyError,
+    AgentError,
+    CheckResult,
+    check_vpdq_bounds,
+    validate_signals,
+)
 from redress.web import i18n
+from redress.web.agent_bounds import inline_schema, run_bounded, run_json
 from redress.web.agent_quarantine import quarantine_router
 from redress.web.app import BodySizeLimit, error_body
 from redress.web.moderator_sessions import ModeratorSessions
@@ -55,7 +63,7 @@ class SignalIn(BaseModel):
     """A hash the platform already computed."""
 
     type: str = Field(max_length=16)
-    value: str = Field(max_length=200_000)
+    value: str = Field(max_length=2_000_000)
 
 
 class CheckIn(BaseModel):
@@ -143,6 +151,14 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     async def _agent_error(_request: Request, exc: AgentError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
 
+    @app.exception_handler(AgentBusyError)
+    async def _busy(_request: Request, exc: AgentBusyError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.detail),
+            status_code=exc.status,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -217,15 +233,25 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                     temporary.write(chunk)
                 temporary.flush()
                 path = Path(temporary.name)
-                # Hashing and the database are blocking work: off the event loop.
-                signals = await run_in_threadpool(agent.hash_upload, path)
-                result = agent.check(signals)
+                # Hashing and the database are blocking work: off the event loop, and hashing
+                # only once the memory its decoding needs is reserved.
+                cost = await run_in_threadpool(agent.upload_cost, path)
+                result = await run_bounded(agent, cost, _hash_and_check, path)
                 if result.matches:
                     held = content_id if isinstance(content_id, str) else None
                     await run_in_threadpool(agent.record, result, held, path)
             return JSONResponse(result_body(result))
+        result, json_id = await run_json(agent, request, _check_json, inline=True)
+        if result.matches:  # the database only when something is held or blocked
+            await run_in_threadpool(agent.record, result, json_id, None)
+        return JSONResponse(result_body(result))
+
+    def _hash_and_check(path: Path) -> CheckResult:
+        return agent.check(agent.hash_upload(path))  # a long video's vPDQ search is work too
+
+    def _check_json(raw: bytes) -> tuple[CheckResult, str | None]:
         try:
-            body = CheckIn.model_validate_json(await request.body())
+            body = CheckIn.model_validate_json(raw)
         except ValueError as exc:
             raise AgentError(
                 422,
@@ -233,18 +259,39 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                 'Send JSON {"signals": [{"type", "value"}]} or a multipart \'file\' '
                 f"({str(exc).splitlines()[0]})",
             ) from None
-        result = _check_hashes(body)  # compiled search, microseconds to a millisecond
-        if result.matches:  # the database only when something is held or blocked
-            await run_in_threadpool(agent.record, result, body.content_id, None)
-        return JSONResponse(result_body(result))
+        return _check_hashes(body), body.content_id
 
     def _check_hashes(body: CheckIn) -> CheckResult:
-        return agent.check(validate_signals([s.model_dump() for s in body.signals]))
+        raw = [s.model_dump() for s in body.signals]
+        settings = agent.settings
+        check_vpdq_bounds(raw, settings.max_vpdq_signals, settings.max_vpdq_frames)
+        return agent.check(validate_signals(raw))
 
-    @app.post("/v1/check/batch", tags=["check"], dependencies=[authorised_only])
-    def check_batch(body: BatchIn) -> dict[str, Any]:
+    @app.post(
+        "/v1/check/batch",
+        tags=["check"],
+        dependencies=[authorised_only],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": inline_schema(BatchIn)}},
+            }
+        },
+    )
+    async def check_batch(request: Request) -> dict[str, Any]:
         """Check many pieces of content by hashes; results in request order. A bad request is
         answered with its error in place; the rest are still checked."""
+        return await run_json(agent, request, _check_batch)
+
+    def _check_batch(raw: bytes) -> dict[str, Any]:
+        try:
+            body = BatchIn.model_validate_json(raw)
+        except ValueError as exc:
+            raise AgentError(
+                422,
+                "invalid_request",
+                f'Send JSON {{"requests": [{{"signals": [...]}}]}} ({str(exc).splitlines()[0]})',
+            ) from None
         if len(body.requests) > agent.settings.max_batch:
             raise AgentError(
                 413, "batch_too_large", f"At most {agent.settings.max_batch} requests per batch."
