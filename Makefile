@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean translations
+.PHONY: install run test lint smoke fuzz fuzz-quick bench clean translations
 
 install: $(STAMP)
 
@@ -23,8 +23,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+# The smoke test installs the wheel without extras into a fresh virtualenv and runs every
+# command as a user would; the bounded fuzz run feeds the parsers of untrusted bytes.
+test: lint smoke fuzz-quick
 	$(BIN)/pytest
+
+smoke: $(STAMP)
+	$(BIN)/python tests/smoke/install_smoke.py
+
+# About 100 s in all: a fixed budget per target (see tests/fuzz/run.py).
+fuzz-quick: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --quick
+
+# The long run: 10 minutes per target (FUZZ_SECONDS=...), corpora kept in tests/fuzz/corpus-work.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $${FUZZ_SECONDS:-600}
 
 bench: $(STAMP)
 	$(BIN)/python bench/hash_throughput.py

@@ -37,6 +37,9 @@ TYPES = ("pdq", "md5", "sha256", "vpdq")
 _TYPE_CODE = {name: code for code, name in enumerate(TYPES)}
 _RECORD, _FIELD, _SECTION = "\x1e", "\x1f", "\x1d"
 MEDIA_TYPE = "application/vnd.redress.feed+zstd"
+# A full block (65,536 entries) is about 3 MB plus its item references; refuse anything that
+# would decompress past this, so a hostile or broken frame cannot exhaust the agent's memory.
+MAX_BLOCK_BYTES = 256 * 2**20
 
 
 class WireFormatError(ValueError):
@@ -157,9 +160,19 @@ def encode_block(entries: Sequence[WireEntry] | Sequence[tuple[Any, ...]], level
 
 
 def decode_block(compressed: bytes) -> Block:
-    """A block from one zstd frame (without its length prefix)."""
+    """A block from one zstd frame (without its length prefix).
+
+    Raises `WireFormatError` for anything that is not a block this version wrote; a frame that
+    would decompress to more than `MAX_BLOCK_BYTES` is refused before it is decompressed.
+    """
     try:
-        body = zstandard.ZstdDecompressor().decompress(compressed)
+        size = zstandard.frame_content_size(compressed)
+        if size > MAX_BLOCK_BYTES:
+            raise WireFormatError(
+                f"block would decompress to {size} bytes, more than {MAX_BLOCK_BYTES}"
+            )
+        # A frame that does not state its size is decompressed up to the bound, no further.
+        body = zstandard.ZstdDecompressor().decompress(compressed, max_output_size=MAX_BLOCK_BYTES)
     except zstandard.ZstdError as exc:
         raise WireFormatError(f"not a zstd frame: {exc}") from None
     if len(body) < _HEAD.size:
@@ -180,7 +193,10 @@ def decode_block(compressed: bytes) -> Block:
     op, kind, reason, variant = columns
     digest = np.frombuffer(body, dtype=np.uint8, count=32 * count, offset=at).reshape(count, 32)
     at += 32 * count
-    sections = body[at:].decode().split(_SECTION)
+    try:
+        sections = body[at:].decode().split(_SECTION)
+    except UnicodeDecodeError as exc:
+        raise WireFormatError(f"text section is not UTF-8 ({exc.reason})") from None
     if len(sections) != 3:
         raise WireFormatError("text section is not three parts")
     strings = sections[0].split(_FIELD)

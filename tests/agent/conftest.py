@@ -77,6 +77,7 @@ def start_agent(hub_url: str, key: str, state: Path, database: str, **env: str) 
         "REDRESS_AGENT_DATABASE_URL": database,
         "REDRESS_AGENT_STATE_DIR": str(state),
         "REDRESS_AGENT_TOKEN": TOKEN,
+        "REDRESS_AGENT_HUB_KEY": key,  # as the README says: never on the command line
         "REDRESS_AGENT_POLL_SECONDS": "0.2",
         "REDRESS_AGENT_LONG_POLL_SECONDS": "1",
         **env,
@@ -89,8 +90,6 @@ def start_agent(hub_url: str, key: str, state: Path, database: str, **env: str) 
                 "agent",
                 "--hub-url",
                 hub_url,
-                "--hub-key",
-                key,
                 "--port",
                 str(port),
             ],

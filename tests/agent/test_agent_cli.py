@@ -12,7 +12,7 @@ runner = CliRunner()
 def test_agent_needs_a_hub():
     result = runner.invoke(app, ["agent"])
     assert result.exit_code == 2
-    assert "give --hub-url and --hub-key, or --config" in result.output
+    assert "give --hub-url with the key in REDRESS_AGENT_HUB_KEY (or --hub-key)" in result.output
 
 
 def test_agent_explains_a_bad_flag_value():

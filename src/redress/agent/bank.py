@@ -12,12 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
+from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import VpdqSignal
 from redress.matching import ExactIndex, PdqIndex, VpdqIndex
-from redress.wire import TYPES, Block, WireEntry, decode_block, encode_block, iter_frames
+from redress.wire import (
+    TYPES,
+    Block,
+    WireEntry,
+    WireFormatError,
+    decode_block,
+    encode_block,
+    iter_frames,
+)
 
 _PDQ, _MD5, _SHA256, _VPDQ = range(4)
 SNAPSHOT_FORMAT = 1
+_HEADER_LIMIT = 4096  # a header is under 200 bytes; never read a whole damaged file as one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,10 @@ class BankHit:
 
 
 Key = bytes | str  # digest bytes for pdq/md5/sha256, the text for vpdq
+
+
+class SnapshotError(ValueError):
+    """A bank snapshot that cannot be used: damaged, truncated, or from another version."""
 
 
 class HubBank:
@@ -199,17 +213,39 @@ class HubBank:
         return target
 
     def load(self, path: Path) -> int:
-        """Apply a snapshot written by `save`; returns the cursor it is good to."""
+        """Apply a snapshot written by `save`; returns the cursor it is good to.
+
+        Raises `OSError` if the file cannot be read and `SnapshotError` if it is not a usable
+        snapshot (the bank may then hold part of it: start again with a fresh one).
+        """
+        applied = 0
         with path.open("rb") as source:
-            header = json.loads(source.readline())
-            if header.get("format") != SNAPSHOT_FORMAT:
-                raise ValueError(f"{path}: snapshot format {header.get('format')} is not known")
-            applied = 0
-            for frame in iter_frames(iter(lambda: source.read(1 << 20), b"")):
-                block = decode_block(frame)
-                self.apply(block)
-                applied += len(block)
-        if applied != header.get("entries"):
-            raise ValueError(f"{path}: {applied} entries, the header says {header.get('entries')}")
+            header = _snapshot_header(path, source.readline(_HEADER_LIMIT))
+            try:
+                for frame in iter_frames(iter(lambda: source.read(1 << 20), b"")):
+                    block = decode_block(frame)
+                    self.apply(block)
+                    applied += len(block)
+            except (WireFormatError, InvalidSignalError) as exc:
+                raise SnapshotError(f"{path}: damaged after {applied} entries: {exc}") from None
+        if applied != header["entries"]:
+            raise SnapshotError(f"{path}: {applied} entries, the header says {header['entries']}")
         self.pdq.merge(wait=True)
         return int(header["cursor"])
+
+
+def _snapshot_header(path: Path, line: bytes) -> dict[str, int]:
+    """The first line of a snapshot: JSON with the format, the cursor and the entry count."""
+    try:
+        header = json.loads(line)
+    except (ValueError, RecursionError):  # not JSON, not text, or nested absurdly deep
+        raise SnapshotError(f"{path}: not a Redress bank snapshot (no JSON header)") from None
+    if not isinstance(header, dict):
+        raise SnapshotError(f"{path}: not a Redress bank snapshot (header is not an object)")
+    if header.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"{path}: snapshot format {header.get('format')!r} is not known")
+    for field in ("cursor", "entries"):
+        value = header.get(field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise SnapshotError(f"{path}: header field {field!r} is not a whole number")
+    return header

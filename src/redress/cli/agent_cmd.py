@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def agent_command(
@@ -19,7 +19,9 @@ def agent_command(
     hub_key: Annotated[
         str | None,
         typer.Option(
-            help="The hub API key (rk_...); or REDRESS_AGENT_HUB_KEY.",
+            help="The hub API key (rk_...). Prefer the environment variable: a key given on "
+            "the command line is visible to other users (ps).",
+            show_envvar=True,
             envvar="REDRESS_AGENT_HUB_KEY",
         ),
     ] = None,
@@ -42,7 +44,7 @@ def agent_command(
 ) -> None:
     """Run a platform agent: follow hubs' feeds and answer POST /v1/check.
 
-    Example: redress agent --hub-url http://127.0.0.1:8000 --hub-key rk_... --port 8100
+    Example: REDRESS_AGENT_HUB_KEY=rk_... redress agent --hub-url http://127.0.0.1:8000
     """
     if ctx.invoked_subcommand is not None:  # `redress agent quarantine ...`
         return
@@ -52,6 +54,13 @@ def agent_command(
     from redress.agent.service import Agent
     from redress.web.agent_app import create_agent_app
 
+    source = ctx.get_parameter_source("hub_key")
+    if hub_key is not None and source is not None and source.name == "COMMANDLINE":
+        err.print(
+            "warning: --hub-key on the command line is visible to other users (ps); "
+            "set REDRESS_AGENT_HUB_KEY or use key_env in a --config file instead.",
+            markup=False,
+        )
     try:
         if config is not None:
             hubs = hubs_from_file(config)
@@ -68,7 +77,10 @@ def agent_command(
                 )
             ]
         else:
-            err.print("error: give --hub-url and --hub-key, or --config with a list of hubs.")
+            err.print(
+                "error: give --hub-url with the key in REDRESS_AGENT_HUB_KEY (or --hub-key), "
+                "or --config with a list of hubs."
+            )
             raise typer.Exit(2)
     except ConfigError as exc:
         err.print(f"error: {exc}", markup=False)

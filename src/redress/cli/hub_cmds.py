@@ -10,12 +10,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from redress.config import get_settings
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.db.migrate import current_and_head, upgrade
+from redress.db.migrate import schema_problem, upgrade
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import get_signal_type
 from redress.hub import participants
@@ -24,7 +25,7 @@ from redress.hub.errors import HubError
 from redress.hub.feedback import quarantined, reported_overmatching, restore_signal
 from redress.hub.models import Signal
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 db_app = typer.Typer(help="The hub's database.", no_args_is_help=True)
 participant_app = typer.Typer(
@@ -39,18 +40,51 @@ dispute_app = typer.Typer(
 )
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+def _engine() -> Engine:
+    """An engine on REDRESS_DATABASE_URL; a malformed URL or a missing driver is one line."""
+    url = get_settings().database_url
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            yield session
-    except HubError as exc:
-        err.print(f"error ({exc.code}): {exc.detail}")
+        return make_engine(url)
+    except Exception as exc:
+        err.print(f"error: cannot use the database {_describe(url)}: {exc}", markup=False)
         raise typer.Exit(1) from None
+
+
+@contextmanager
+def _migrated_engine() -> Iterator[Engine]:
+    """An engine on REDRESS_DATABASE_URL, once it is known to be reachable and at the latest
+    schema; otherwise one line saying what to do, and exit status 1."""
+    engine = _engine()
+    try:
+        try:
+            problem = schema_problem(engine)
+        except Exception as exc:
+            where = _describe(str(engine.url))
+            err.print(f"error: cannot reach the database {where}: {_reason(exc)}", markup=False)
+            raise typer.Exit(1) from None
+        if problem is not None:
+            err.print(f"error: {_describe(str(engine.url))}: {problem}.", markup=False)
+            raise typer.Exit(1)
+        yield engine
     finally:
         engine.dispose()
+
+
+def _require_migrated() -> None:
+    """Exit with one line unless the database is reachable and at the latest schema."""
+    with _migrated_engine():
+        return
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    with _migrated_engine() as engine:
+        try:
+            with unit_of_work(make_session_factory(engine)) as session:
+                yield session
+        except HubError as exc:
+            err.print(f"error ({exc.code}): {exc.detail}")
+            raise typer.Exit(1) from None
 
 
 def serve(
@@ -67,20 +101,7 @@ def serve(
     from redress.web.helplines import HelplinesError, load_helplines
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        current, head = current_and_head(engine)
-    except Exception as exc:
-        err.print(f"error: cannot reach the database {_describe(settings.database_url)}: {exc}")
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    if current != head:
-        err.print(
-            f"error: the database {_describe(settings.database_url)} is at schema "
-            f"{current or 'none'}, this version needs {head}. Run 'redress db upgrade' first."
-        )
-        raise typer.Exit(1)
+    _require_migrated()
     if settings.rate_limit_storage:
         _check_redis(settings.rate_limit_storage)
     try:
@@ -115,6 +136,13 @@ def _check_redis(url: str) -> None:
         raise typer.Exit(1) from None
 
 
+def _reason(exc: Exception) -> str:
+    """The first line of what the driver said (SQLAlchemy's wrapper adds the SQL and a link)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
+
+
 def _describe(url: str) -> str:
     return url.split("@")[-1] if "@" in url else url
 
@@ -125,13 +153,16 @@ def db_upgrade() -> None:
 
     Example: redress db upgrade
     """
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = _engine()
+    where = _describe(str(engine.url))
     try:
         upgrade(engine)
+    except DBAPIError as exc:
+        err.print(f"error: cannot migrate the database {where}: {_reason(exc)}", markup=False)
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    err.print(f"Database ready: {_describe(settings.database_url)}")
+    err.print(f"Database ready: {where}")
 
 
 @participant_app.command("add")

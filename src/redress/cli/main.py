@@ -1,4 +1,4 @@
-"""The `redress` command: `redress hash` and `redress match` (more subcommands join later)."""
+"""The `redress` command: every sub-command, the global flags, and what an unexpected error does."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.console import Console
 from redress import __version__
 from redress.cli.agent_cmd import agent_command
 from redress.cli.agent_quarantine_cmd import quarantine_app
+from redress.cli.crash import DEBUG_ENV, command_path, report_crash, set_debug
 from redress.cli.hash_cmd import hash_command
 from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
 from redress.cli.match_cmd import match_command
@@ -26,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    # An unexpected error is reported by `run` in one line; --debug shows a plain traceback.
+    pretty_exceptions_enable=False,
 )
 app.command(
     "hash",
@@ -71,8 +74,17 @@ def main(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar=DEBUG_ENV,
+            help="Show the full traceback of an unexpected error (or REDRESS_DEBUG=1).",
+        ),
+    ] = False,
 ) -> None:
     """Redress command line."""
+    set_debug(debug)
 
 
 def run() -> None:
@@ -84,3 +96,7 @@ def run() -> None:
     except KeyboardInterrupt:
         Console(stderr=True).print("Interrupted.")
         sys.exit(130)
+    except Exception as exc:
+        # Usage errors (exit 2) and expected failures never get here: click and the commands
+        # handle them. Anything else is a bug or an environment problem: one line and a log.
+        sys.exit(report_crash(exc, command_path(typer.main.get_command(app), sys.argv[1:])))

@@ -36,3 +36,22 @@ def current_and_head(engine: Engine) -> tuple[str | None, str | None]:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, head
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database cannot be used by this version (one sentence), or None if it is at the
+    latest schema. Raises whatever the driver raises if the database cannot be reached."""
+    current, head = current_and_head(engine)
+    if current == head:
+        return None
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        return (
+            f"the database is at schema {current}, which this version of Redress does not know "
+            "(it was migrated by a newer version): run that version, or upgrade Redress"
+        )
+    return (
+        f"the database is at schema {current or 'none (never migrated)'}, this version needs "
+        f"{head}: run 'redress db upgrade' first"
+    )

@@ -74,9 +74,21 @@ def _records(text: str, problems: list[HashListProblem]) -> Iterator[tuple[int, 
     header = [cell.strip().lower() for cell in next(csv.reader([first]), [])]
     if "type" in header and "value" in header and not first.lstrip().startswith("{"):
         reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
+        failures, most = 0, text.count("\n") + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field past the csv module's size limit
+                # The bad line is consumed but not counted in line_num; each error moves on
+                # by at least one line, and there cannot be more errors than lines.
+                failures += 1
+                problems.append(HashListProblem(reader.line_num + 1, f"unreadable CSV row ({exc})"))
+                if failures > most:
+                    return
+                continue
             yield reader.line_num, {key: value for key, value in row.items() if key is not None}
-        return
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -86,6 +98,9 @@ def _records(text: str, problems: list[HashListProblem]) -> Iterator[tuple[int, 
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 problems.append(HashListProblem(number, f"invalid JSON ({exc.msg})"))
+                continue
+            except RecursionError:
+                problems.append(HashListProblem(number, "invalid JSON (nested too deeply)"))
                 continue
             if not isinstance(record, dict):
                 problems.append(HashListProblem(number, "a JSON line must be an object"))
