@@ -20,7 +20,7 @@ from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 def test_health_readiness_and_metrics(hub: RunningHub) -> None:
     assert hub.client.get("/healthz").json() == {"status": "ok"}
     ready = hub.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["schema"] == "0002"
+    assert ready.status_code == 200 and ready.json()["schema"] == "0004"
     hub.client.get("/v1/statement")
     metrics = hub.client.get("/metrics").text
     assert 'redress_http_requests_total{method="GET",route="/v1/statement",status="200"}' in metrics

@@ -12,7 +12,7 @@ from rich.console import Console
 from redress import __version__
 from redress.cli.agent_cmd import agent_command
 from redress.cli.hash_cmd import hash_command
-from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
+from redress.cli.hub_cmds import db_app, dispute_app, hold_app, participant_app, serve
 from redress.cli.match_cmd import match_command
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command("agent")(agent_command)
 app.add_typer(db_app, name="db")
 app.add_typer(participant_app, name="participant")
 app.add_typer(dispute_app, name="dispute")
+app.add_typer(hold_app, name="hold")
 
 
 def _version(value: bool) -> None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from redress.config import Settings
+from redress.db import Base
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
 from redress.hub.errors import HubError
@@ -27,6 +30,9 @@ from redress.hub.schemas import ItemIn
 
 _FEED_LOCK = 7_263_001
 _LOCK_FLAG = "redress_feed_locked"
+#: Values per IN list or multi-row statement: well inside SQLite's and PostgreSQL's limits.
+_CHUNK = 2000
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +45,24 @@ class ValidSignal:
     variant: str | None
 
 
-def validate_items(items: Sequence[ItemIn], limit: int) -> list[list[ValidSignal]]:
-    """Normalise every signal of every item; refuse unknown types, bad values, low quality."""
+def validate_items(items: Sequence[ItemIn], settings: Settings) -> list[list[ValidSignal]]:
+    """Normalise every signal of every item; refuse too many items or signals, unknown types,
+    bad values, low quality."""
+    limit = settings.max_items_per_request
     if len(items) > limit:
         raise HubError(
             413, "too_many_items", f"At most {limit} items per request; send the rest separately."
         )
+    per_item = settings.max_signals_per_item
+    for i, item in enumerate(items, start=1):
+        if len(item.signals) > per_item:
+            raise HubError(
+                422,
+                "too_many_signals",
+                f"item {i} has {len(item.signals)} signals; at most {per_item} per item are "
+                "accepted (a picture's original hash and its variants, or a video's hashes). "
+                "Send each picture or video as its own item.",
+            )
     validated = []
     for i, item in enumerate(items, start=1):
         signals = []
@@ -79,29 +97,119 @@ def new_item_ref() -> str:
     return "i_" + secrets.token_hex(10)
 
 
-def intern_signal(session: Session, kind: str, value: str) -> Signal:
-    """The bank's row for (kind, value), created if new (safe under concurrent inserts)."""
-    existing = session.scalar(select(Signal).where(Signal.type == kind, Signal.value == value))
-    if existing is not None:
-        return existing
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Signal)
-        .values(
-            type=kind,
-            value=value,
-            status="withdrawn",  # becomes active when an item holding it is added
-            created_at=now(),
-            modified_at=int(time.time()),
-            dispute_cleared=False,
-        )
-        .on_conflict_do_nothing(index_elements=["type", "value"])
-    )
-    session.execute(statement)
-    found = session.scalar(select(Signal).where(Signal.type == kind, Signal.value == value))
-    assert found is not None
+def _table(model: type[Base]) -> Table:
+    """The model's table, for Core statements (no ORM bookkeeping per row)."""
+    return cast(Table, model.__table__)
+
+
+def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _lookup(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    by_type: dict[str, list[str]] = {}
+    for kind, value in wanted:
+        by_type.setdefault(kind, []).append(value)
+    found: dict[tuple[str, str], int] = {}
+    for kind, values in sorted(by_type.items()):
+        for chunk in _chunks(sorted(values)):
+            rows = session.execute(
+                select(Signal.id, Signal.value).where(Signal.type == kind, Signal.value.in_(chunk))
+            )
+            found.update(((kind, value), signal_id) for signal_id, value in rows)
     return found
+
+
+def intern_signals(
+    session: Session, wanted: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The bank's row ids for (kind, value) pairs, creating the new ones `unpublished` (safe
+    under concurrent inserts). A few statements whatever the number of signals."""
+    wanted = set(wanted)
+    found = _lookup(session, wanted)
+    missing = sorted(wanted - found.keys())
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        moment, stamp = now(), int(time.time())
+        statement = insert(_table(Signal)).on_conflict_do_nothing(index_elements=["type", "value"])
+        session.execute(
+            statement,
+            [
+                {
+                    "type": kind,
+                    "value": value,
+                    "status": "unpublished",  # on the feed (active) only when published
+                    "created_at": moment,
+                    "modified_at": stamp,
+                    "dispute_cleared": False,
+                }
+                for kind, value in missing
+            ],
+        )
+        found.update(_lookup(session, missing))
+    return found
+
+
+def add_items(
+    session: Session,
+    items: Sequence[Sequence[ValidSignal]],
+    *,
+    case_id: int | None = None,
+    participant_id: int | None = None,
+    actor: str,
+    held: bool = False,
+) -> list[Item]:
+    """New items holding these signals, each (re)announced on the feed — or, `held`, kept in
+    the bank with status `held` and off the feed until `publish_items` (flood review).
+
+    Bulk statements throughout: the number of statements does not grow with the number of
+    items or signals (past thousands of rows the driver batches them), so on SQLite the write
+    lock is held for milliseconds.
+    """
+    moment = now()
+    rows = [
+        Item(
+            ref=new_item_ref(),
+            case_id=case_id,
+            participant_id=participant_id,
+            status="held" if held else "active",
+            created_at=moment,
+        )
+        for _ in items
+    ]
+    session.add_all(rows)
+    session.flush()
+    ids = intern_signals(session, {(s.type, s.value) for signals in items for s in signals})
+    links: list[dict[str, Any]] = []
+    for item, signals in zip(rows, items, strict=True):
+        seen: set[int] = set()
+        for valid in signals:
+            signal_id = ids[(valid.type, valid.value)]
+            if signal_id in seen:
+                continue
+            seen.add(signal_id)
+            links.append(
+                {
+                    "item_id": item.id,
+                    "signal_id": signal_id,
+                    "quality": valid.quality,
+                    "variant": valid.variant,
+                }
+            )
+        record_event(session, actor=actor, action="item.added", subject=f"item:{item.id}")
+    if links:
+        session.execute(insert(_table(ItemSignal)), links)
+    if not held:
+        refs = {item.id: item.ref for item in rows}
+        publish(
+            session,
+            [(link["signal_id"], refs[link["item_id"]], link["variant"]) for link in links],
+            reason="added",
+        )
+    session.flush()
+    return rows
 
 
 def add_item(
@@ -113,33 +221,52 @@ def add_item(
     actor: str,
 ) -> Item:
     """A new active item holding `signals`; each signal is (re)announced on the feed."""
-    item = Item(
-        ref=new_item_ref(),
-        case_id=case_id,
-        participant_id=participant_id,
-        status="active",
-        created_at=now(),
-    )
-    session.add(item)
-    session.flush()
-    rows: list[tuple[Signal, str | None]] = []
-    for valid in signals:
-        signal = intern_signal(session, valid.type, valid.value)
-        if any(row.id == signal.id for row, _ in rows):
-            continue
-        rows.append((signal, valid.variant))
-        session.add(
-            ItemSignal(
-                item_id=item.id, signal_id=signal.id, quality=valid.quality, variant=valid.variant
+    return add_items(
+        session, [signals], case_id=case_id, participant_id=participant_id, actor=actor
+    )[0]
+
+
+def publish(
+    session: Session, additions: Sequence[tuple[int, str, str | None]], *, reason: str
+) -> None:
+    """Put signals on the feed for items that now hold them: one `add` entry per (signal id,
+    item reference, variant), in order; quarantined signals stay off. Bulk statements."""
+    if not additions:
+        return
+    signal_ids = sorted({signal_id for signal_id, _, _ in additions})
+    paused: set[int] = set()
+    for chunk in _chunks(signal_ids):
+        paused.update(
+            session.scalars(
+                select(Signal.id).where(Signal.id.in_(chunk), Signal.quarantined_at.is_not(None))
             )
         )
-    session.flush()
-    record_event(session, actor=actor, action="item.added", subject=f"item:{item.id}")
-    for signal, variant in rows:
-        refresh_signal(
-            session, signal, item.ref, reason="added", announce_holder=True, variant=variant
+    live = [entry for entry in additions if entry[0] not in paused]
+    if not live:
+        return
+    _lock_feed(session)
+    stamp, moment = int(time.time()), now()
+    for chunk in _chunks(sorted({signal_id for signal_id, _, _ in live})):
+        session.execute(
+            update(Signal)
+            .where(Signal.id.in_(chunk))
+            .values(status="active", modified_at=stamp)
+            .execution_options(synchronize_session="evaluate")
         )
-    return item
+    session.execute(
+        insert(_table(FeedEntry)),
+        [
+            {
+                "op": "add",
+                "reason": reason,
+                "signal_id": signal_id,
+                "item_ref": item_ref,
+                "variant": variant,
+                "created_at": moment,
+            }
+            for signal_id, item_ref, variant in live
+        ],
+    )
 
 
 def withdraw_item(session: Session, item: Item, *, actor: str) -> None:
@@ -194,6 +321,13 @@ def touch(signal: Signal) -> None:
     signal.modified_at = int(time.time())
 
 
+def _lock_feed(session: Session) -> None:
+    """On PostgreSQL, take the feed lock until this transaction commits (see the module doc)."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCK_FLAG):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        session.info[_LOCK_FLAG] = True  # sessions live for one unit of work
+
+
 def append_entry(
     session: Session,
     op: str,
@@ -203,9 +337,7 @@ def append_entry(
     variant: str | None = None,
 ) -> None:
     """Append a feed entry, holding the feed lock until this transaction commits."""
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCK_FLAG):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
-        session.info[_LOCK_FLAG] = True  # sessions live for one unit of work
+    _lock_feed(session)
     touch(signal)
     session.add(
         FeedEntry(

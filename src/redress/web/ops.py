@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 
 from redress.db.migrate import current_and_head
+from redress.hub import flood
 from redress.hub.errors import HubError
 from redress.web.context import HubContext, hub
 
@@ -38,7 +39,17 @@ def readyz(context: Hub) -> dict[str, str]:
     return {"status": "ready", "schema": current or ""}
 
 
+HELD_SIGNALS = Gauge(
+    "redress_held_signals", "Signals held back from the feed for staff review (pending holds)"
+)
+PENDING_HOLDS = Gauge("redress_pending_holds", "Holds waiting for staff review", ["reason"])
+
+
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    """Prometheus metrics."""
+def metrics(context: Hub) -> Response:
+    """Prometheus metrics; the flood safeguards' holds are read from the database."""
+    with context.transaction() as session:
+        HELD_SIGNALS.set(flood.held_signals(session))
+        for reason, count in flood.pending_by_reason(session).items():
+            PENDING_HOLDS.labels(reason).set(count)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
