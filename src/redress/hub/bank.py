@@ -24,7 +24,7 @@ from redress.db import Base
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
 from redress.hub.errors import HubError
-from redress.hub.events import now, record_event
+from redress.hub.events import now, record_event, record_events
 from redress.hub.models import FeedEntry, Item, ItemSignal, Signal
 from redress.hub.schemas import ItemIn
 
@@ -169,18 +169,27 @@ def add_items(
     lock is held for milliseconds.
     """
     moment = now()
-    rows = [
-        Item(
-            ref=new_item_ref(),
-            case_id=case_id,
-            participant_id=participant_id,
-            status="held" if held else "active",
-            created_at=moment,
-        )
-        for _ in items
-    ]
-    session.add_all(rows)
+    refs = [new_item_ref() for _ in items]
     session.flush()
+    session.execute(
+        insert(_table(Item)),
+        [
+            {
+                "ref": ref,
+                "case_id": case_id,
+                "participant_id": participant_id,
+                "status": "held" if held else "active",
+                "created_at": moment,
+            }
+            for ref in refs
+        ],
+    )
+    by_ref: dict[str, Item] = {}
+    for chunk in _chunks(refs):
+        by_ref.update(
+            (item.ref, item) for item in session.scalars(select(Item).where(Item.ref.in_(chunk)))
+        )
+    rows = [by_ref[ref] for ref in refs]
     ids = intern_signals(session, {(s.type, s.value) for signals in items for s in signals})
     links: list[dict[str, Any]] = []
     for item, signals in zip(rows, items, strict=True):
@@ -198,14 +207,16 @@ def add_items(
                     "variant": valid.variant,
                 }
             )
-        record_event(session, actor=actor, action="item.added", subject=f"item:{item.id}")
+    record_events(
+        session, actor=actor, action="item.added", subjects=[f"item:{item.id}" for item in rows]
+    )
     if links:
         session.execute(insert(_table(ItemSignal)), links)
     if not held:
-        refs = {item.id: item.ref for item in rows}
+        ref_of = {item.id: item.ref for item in rows}
         publish(
             session,
-            [(link["signal_id"], refs[link["item_id"]], link["variant"]) for link in links],
+            [(link["signal_id"], ref_of[link["item_id"]], link["variant"]) for link in links],
             reason="added",
         )
     session.flush()

@@ -19,9 +19,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from prometheus_client import Counter
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from redress.config import Settings
@@ -138,7 +139,11 @@ def hold(
     target.cases += 1 if new_case else 0
     target.signals += signals
     target.updated_at = moment
-    session.add_all(HoldItem(hold_id=target.id, item_id=item.id) for item in items)
+    if items:
+        session.execute(
+            insert(cast(Table, HoldItem.__table__)),
+            [{"hold_id": target.id, "item_id": item.id} for item in items],
+        )
     record_event(
         session,
         actor="hub",
