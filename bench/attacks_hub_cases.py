@@ -240,7 +240,7 @@ def measure(src: Path, quick: bool) -> dict[str, Any]:
 
 
 def _row(label: str, results: list[dict[str, Any]], key: str) -> str:
-    return f"  {label:<46}" + "".join(f"{str(r[key]):>26}" for r in results)
+    return f"  {label:<46}" + "".join(f"{r[key]!s:>26}" for r in results)
 
 
 def main() -> None:
