@@ -235,7 +235,7 @@ def hold_list(
 
     Example: redress hold list
     """
-    columns = ["hold", "reason", "since", "cases", "signals"] + (["status"] if every else [])
+    columns = ["hold", "reason", "when", "cases", "signals"] + (["status"] if every else [])
     table = Table(*columns)
     with _session() as session:
         for held in flood.list_holds(session, every=every):

@@ -179,7 +179,8 @@ def add_items(
     held: bool = False,
 ) -> list[Item]:
     """New items holding these signals, each (re)announced on the feed — or, `held`, kept in
-    the bank with status `held` and off the feed until `publish_items` (flood review).
+    the bank with status `held` and off the feed until staff release them
+    (`redress.hub.flood`).
 
     Bulk statements throughout: the number of statements does not grow with the number of
     items or signals (past thousands of rows the driver batches them), so on SQLite the write

@@ -137,7 +137,6 @@ ERROR_MESSAGES: dict[str, str] = {
     "case_full": _l(
         "This case cannot hold any more files. Please create a new case for the other files."
     ),
-    "request_too_large": _l("That is too much to send at once. Please send fewer files at a time."),
     "unknown_item": _l("That item is not part of this case."),
     "invalid_email": _l("That does not look like an email address. Please check it."),
     "csrf": _l(
