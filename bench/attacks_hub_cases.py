@@ -5,8 +5,9 @@ fail (500) or are told to retry (503).
 The hub runs as a subprocess (`python -m redress serve`) from this tree, or from another source
 tree with `--src PATH` (e.g. `git worktree add /tmp/old-main 0281fe3`, then
 `--src /tmp/old-main/src`), and both are measured and printed side by side. The write-lock hold
-is measured from outside: a probe connection takes and releases the write lock
-(`BEGIN IMMEDIATE`) every few milliseconds; its longest wait is the longest hold.
+is measured in the hub process the same way for every tree (a `sitecustomize` on its
+PYTHONPATH logs each transaction from `BEGIN IMMEDIATE` returning to its end): the longest is
+how long every other writer had to wait.
 
 Scenarios: the reported flood (items x 64 MD5 hashes, several requests at once, no
 authentication needed) and a realistic big case (portal pictures: the original PDQ and its 13
@@ -24,7 +25,6 @@ import base64
 import os
 import secrets
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,6 +58,7 @@ class Hub:
     url: str
     database: Path
     process: subprocess.Popen[bytes]
+    lock_log: Path
 
 
 def _free_port() -> int:
@@ -71,9 +72,11 @@ def run_hub(src: Path, extra: dict[str, str]) -> Iterator[Hub]:
     """Migrate a fresh SQLite database and serve a hub from `src` on it until the block ends."""
     folder = Path(tempfile.mkdtemp(prefix="redress-attack-"))
     database = folder / "hub.db"
+    (folder / "sitecustomize.py").write_text(LOCK_LOGGER)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(src),
+        "PYTHONPATH": f"{src}{os.pathsep}{folder}",
+        "REDRESS_BENCH_LOCK_LOG": str(folder / "locks.log"),
         "REDRESS_DATABASE_URL": f"sqlite:///{database}",
         "REDRESS_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
         "REDRESS_CASE_CREATION_RATE": "100000/minute",
@@ -100,40 +103,55 @@ def run_hub(src: Path, extra: dict[str, str]) -> Iterator[Hub]:
             time.sleep(0.05)
         else:
             raise SystemExit(f"the hub from {src} did not start")
-        yield Hub(url, database, process)
+        yield Hub(url, database, process, folder / "locks.log")
     finally:
         process.terminate()
         process.wait(10)
 
 
-class LockProbe:
-    """Takes and releases the write lock every few ms; the longest wait is the longest hold."""
+#: Loaded into the hub process (as sitecustomize, from PYTHONPATH) in every source tree alike:
+#: logs how long each transaction held the database, from its `BEGIN IMMEDIATE` returning (the
+#: write lock taken) to its commit or rollback.
+LOCK_LOGGER = """
+import os, time
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-    def __init__(self, database: Path) -> None:
-        self.database = database
+_LOG = os.environ["REDRESS_BENCH_LOCK_LOG"]
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _taken(conn, cursor, statement, parameters, context, executemany):
+    if statement == "BEGIN IMMEDIATE":
+        conn.info["bench_locked_at"] = time.perf_counter()
+
+
+def _released(conn):
+    started = conn.info.pop("bench_locked_at", None)
+    if started is not None:
+        with open(_LOG, "a") as log:
+            log.write(f"{time.perf_counter() - started:.6f}\\n")
+
+
+event.listen(Engine, "commit", _released)
+event.listen(Engine, "rollback", _released)
+"""
+
+
+class LockLog:
+    """The write-lock holds the hub logged while the block ran; `longest` after it ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.longest = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        connection = sqlite3.connect(self.database, timeout=600, isolation_level=None)
-        try:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                connection.execute("BEGIN IMMEDIATE")
-                self.longest = max(self.longest, time.perf_counter() - started)
-                connection.execute("ROLLBACK")
-                time.sleep(0.002)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> LockProbe:
-        self._thread.start()
+    def __enter__(self) -> LockLog:
+        self.path.write_text("")
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        holds = [float(line) for line in self.path.read_text().split()]
+        self.longest = max(holds, default=0.0)
 
 
 def md5_items(items: int, per_item: int) -> list[dict[str, Any]]:
@@ -158,21 +176,25 @@ def portal_items(items: int) -> list[dict[str, Any]]:
     ]
 
 
-def create(client: httpx.Client, items: list[dict[str, Any]]) -> tuple[int, float]:
-    """POST /v1/cases; the status and the seconds it took."""
+def create(client: httpx.Client, items: list[dict[str, Any]]) -> tuple[int | str, float]:
+    """POST /v1/cases; the status (or "reset": no answer) and the seconds it took."""
     started = time.perf_counter()
-    response = client.post("/v1/cases", json={"statement_version": STATEMENT, "items": items})
-    return response.status_code, time.perf_counter() - started
+    try:
+        response = client.post("/v1/cases", json={"statement_version": STATEMENT, "items": items})
+        status: int | str = response.status_code
+    except httpx.TransportError:
+        status = "reset"
+    return status, time.perf_counter() - started
 
 
 @dataclass
 class Phase:
     """One scenario's figures."""
 
-    big_statuses: list[int] = field(default_factory=list)
+    big_statuses: list[int | str] = field(default_factory=list)
     big_seconds: list[float] = field(default_factory=list)
     longest_lock_hold: float = 0.0
-    small: Counter[int] = field(default_factory=Counter)
+    small: Counter[int | str] = field(default_factory=Counter)
     small_slowest: float = 0.0
 
 
@@ -197,7 +219,7 @@ def flood(hub: Hub, bodies: list[list[dict[str, Any]]], small_workers: int) -> P
                     phase.small[status] += 1
                     phase.small_slowest = max(phase.small_slowest, seconds)
 
-    with LockProbe(hub.database) as probe:
+    with LockLog(hub.lock_log) as probe:
         bigs = [threading.Thread(target=big, args=(body,)) for body in bodies]
         smalls = [threading.Thread(target=small) for _ in range(small_workers)]
         for thread in smalls + bigs:

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Integer,
     Table,
     Text,
@@ -29,7 +30,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 
@@ -124,6 +124,33 @@ def _one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     return column.in_(select(table.c.value))
 
 
+def _when(session: Session) -> Any:
+    """Now, as the driver takes it for a timestamp column (SQLite: the text SQLAlchemy stores)."""
+    dialect = session.get_bind().dialect
+    processor = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    return processor(now()) if processor else now()
+
+
+def _insert_many(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    suffix: str = "",
+) -> None:
+    """One driver-level executemany: no per-row work in SQLAlchemy (this is the hot path of a
+    big case creation, inside the write lock)."""
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    values = ", ".join([marker] * len(columns))
+    # Table and column names are constants of this module, never input; values are parameters.
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){suffix}"  # noqa: S608
+    connection.exec_driver_sql(statement, list(rows))
+
+
 def _lookup(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     by_type: dict[str, list[str]] = {}
     for kind, value in wanted:
@@ -148,23 +175,14 @@ def intern_signals(
     wanted = sorted(set(wanted))
     if not wanted:
         return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    moment, stamp = now(), int(time.time())
-    statement = insert(_table(Signal)).on_conflict_do_nothing(index_elements=["type", "value"])
-    session.execute(
-        statement,
-        [
-            {
-                "type": kind,
-                "value": value,
-                "status": "unpublished",  # on the feed (active) only when published
-                "created_at": moment,
-                "modified_at": stamp,
-                "dispute_cleared": False,
-            }
-            for kind, value in wanted
-        ],
+    stamp, when = int(time.time()), _when(session)
+    _insert_many(
+        session,
+        "signals",
+        ("type", "value", "status", "created_at", "modified_at", "dispute_cleared"),
+        # New signals are on the feed (active) only when published.
+        [(kind, value, "unpublished", when, stamp, False) for kind, value in wanted],
+        suffix=" ON CONFLICT (type, value) DO NOTHING",
     )
     return _lookup(session, wanted)
 
@@ -227,8 +245,12 @@ def add_items(
     record_events(
         session, actor=actor, action="item.added", subjects=[f"item:{item.id}" for item in rows]
     )
-    if links:
-        session.execute(insert(_table(ItemSignal)), links)
+    _insert_many(
+        session,
+        "item_signals",
+        ("item_id", "signal_id", "quality", "variant"),
+        [(link["item_id"], link["signal_id"], link["quality"], link["variant"]) for link in links],
+    )
     if not held:
         ref_of = {item.id: item.ref for item in rows}
         publish(
@@ -273,7 +295,7 @@ def publish(
     if not live:
         return
     _lock_feed(session)
-    stamp, moment = int(time.time()), now()
+    stamp = int(time.time())
     live_ids = sorted({signal_id for signal_id, _, _ in live})
     session.execute(
         update(Signal)
@@ -285,19 +307,12 @@ def publish(
     for loaded in list(session.identity_map.values()):  # keep loaded rows in step
         if isinstance(loaded, Signal) and loaded.id in changed:
             session.expire(loaded, ["status", "modified_at"])
-    session.execute(
-        insert(_table(FeedEntry)),
-        [
-            {
-                "op": "add",
-                "reason": reason,
-                "signal_id": signal_id,
-                "item_ref": item_ref,
-                "variant": variant,
-                "created_at": moment,
-            }
-            for signal_id, item_ref, variant in live
-        ],
+    when = _when(session)
+    _insert_many(
+        session,
+        "feed_entries",
+        ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
+        [("add", reason, signal_id, ref, variant, when) for signal_id, ref, variant in live],
     )
 
 

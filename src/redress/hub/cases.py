@@ -22,7 +22,7 @@ from redress.hub.bank import ValidSignal, withdraw_item
 from redress.hub.bank import add_items as add_bank_items
 from redress.hub.errors import HubError, locked, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
-from redress.hub.models import Case, Feedback, Item, PinAttempts
+from redress.hub.models import Case, Feedback, Item, ItemSignal, PinAttempts, Signal
 from redress.hub.schemas import CaseStatus, ItemStatus
 from redress.hub.secrets_box import SecretBox
 
@@ -284,25 +284,42 @@ def load_case(session: Session, case_id: int) -> Case:
 
 
 def case_status(session: Session, case: Case) -> CaseStatus:
-    """Per item: how many platforms matched it, removed it, are reviewing it."""
+    """Per item: how many platforms matched it, removed it, are reviewing it. Three statements
+    however many items the case has (it runs inside a transaction, holding SQLite's lock)."""
+    signals: dict[int, int] = {}
+    disputed: set[int] = set()
+    for item_id, paused in session.execute(
+        select(ItemSignal.item_id, Signal.quarantined_at.is_not(None))
+        .join(Signal, Signal.id == ItemSignal.signal_id)
+        .join(Item, Item.id == ItemSignal.item_id)
+        .where(Item.case_id == case.id)
+    ):
+        signals[item_id] = signals.get(item_id, 0) + 1
+        if paused:
+            disputed.add(item_id)
+    verdicts: dict[int, dict[int, set[str]]] = {}
+    for item_id, participant_id, value in session.execute(
+        select(ItemSignal.item_id, Feedback.participant_id, Feedback.value)
+        .join(Feedback, Feedback.signal_id == ItemSignal.signal_id)
+        .join(Item, Item.id == ItemSignal.item_id)
+        .where(Item.case_id == case.id)
+    ):
+        verdicts.setdefault(item_id, {}).setdefault(participant_id, set()).add(value)
     items = []
-    for item in case.items:
-        signal_ids = [link.signal_id for link in item.links]
-        verdicts: dict[int, set[str]] = {}
-        for feedback in session.scalars(select(Feedback).where(Feedback.signal_id.in_(signal_ids))):
-            verdicts.setdefault(feedback.participant_id, set()).add(feedback.value)
-        removed = sum(1 for v in verdicts.values() if "Blocked" in v)
-        reviewing = sum(1 for v in verdicts.values() if "Blocked" not in v and "PendingReview" in v)
+    for item in session.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id)):
+        found = verdicts.get(item.id, {})
+        removed = sum(1 for v in found.values() if "Blocked" in v)
+        reviewing = sum(1 for v in found.values() if "Blocked" not in v and "PendingReview" in v)
         items.append(
             ItemStatus(
                 item=item.ref,
                 status=_ITEM_STATUS.get(item.status, "active"),
-                signals=len(signal_ids),
-                platforms_matched=len(verdicts),
+                signals=signals.get(item.id, 0),
+                platforms_matched=len(found),
                 platforms_removed=removed,
                 platforms_reviewing=reviewing,
-                platforms_not_confirmed=len(verdicts) - removed - reviewing,
-                disputed=any(link.signal.quarantined_at is not None for link in item.links),
+                platforms_not_confirmed=len(found) - removed - reviewing,
+                disputed=item.id in disputed,
             )
         )
     return CaseStatus(
