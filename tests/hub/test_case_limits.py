@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import cases
 from redress.hub.bank import ValidSignal
-from redress.hub.models import FeedEntry, ItemSignal, Signal
+from redress.hub.models import Case, FeedEntry, ItemSignal, Signal
 from redress.hub.secrets_box import SecretBox
 from tests.hub.conftest import MD5_A, PDQ_A, RunningHub, hub_settings, pdq, serve
 
@@ -158,6 +158,29 @@ def test_case_creation_takes_the_same_number_of_statements_however_big(
             assert session.scalar(select(func.count()).select_from(FeedEntry)) == 1 + 280 + 560
             assert set(session.scalars(select(Signal.status))) == {"active"}
     assert big == small, "statements must not grow with items or signals"
+
+
+def test_withdrawing_a_case_takes_the_same_number_of_statements_however_big(
+    database_url: str,
+) -> None:
+    counts = []
+    with _counted(database_url) as (sessions, statements):
+        for size, start in ((1, 1), (40, 1000)):
+            _create(sessions, _valid(size, 14, start=start), statements)
+            with unit_of_work(sessions) as session:
+                case_id = session.scalars(select(Case.id).order_by(Case.id.desc())).first()
+            statements.clear()
+            with unit_of_work(sessions) as session:
+                case = session.get(Case, case_id)
+                assert case is not None
+                cases.withdraw(session, case, None)
+                cases.case_status(session, case)
+            counts.append(len(statements))
+        with unit_of_work(sessions) as session:
+            removes = session.scalars(select(FeedEntry.op).where(FeedEntry.op == "remove"))
+            assert len(list(removes)) == 14 + 40 * 14
+            assert set(session.scalars(select(Signal.status))) == {"withdrawn"}
+    assert counts[0] == counts[1]
 
 
 def test_a_locked_sqlite_database_answers_503_busy_with_retry_after(tmp_path: Any) -> None:

@@ -9,36 +9,28 @@ SQLite serialises writers by itself (`BEGIN IMMEDIATE`).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Integer,
-    Table,
-    Text,
-    any_,
-    bindparam,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from redress.config import Settings
-from redress.db import Base
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
+from redress.hub.bulk import (
+    expire_signals,
+    insert_many,
+    intern_signals,
+    one_of,
+    table_of,
+    timestamp_now,
+)
 from redress.hub.errors import HubError
-from redress.hub.events import now, record_event, record_events
+from redress.hub.events import now, record_events
 from redress.hub.models import FeedEntry, Item, ItemSignal, Signal
 from redress.hub.schemas import ItemIn
 
@@ -108,85 +100,6 @@ def new_item_ref() -> str:
     return "i_" + secrets.token_hex(10)
 
 
-def _table(model: type[Base]) -> Table:
-    """The model's table, for Core statements (no ORM bookkeeping per row)."""
-    return cast(Table, model.__table__)
-
-
-def _one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    """`column IN values` with the values as one parameter (a JSON array read by `json_each`
-    on SQLite, an array on PostgreSQL): one statement, compiled in microseconds, however many
-    values — no per-value placeholders, no chunking."""
-    if session.get_bind().dialect.name == "postgresql":
-        element = BigInteger() if isinstance(column.type, Integer) else Text()
-        return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
-    table = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
-    return column.in_(select(table.c.value))
-
-
-def _when(session: Session) -> Any:
-    """Now, as the driver takes it for a timestamp column (SQLite: the text SQLAlchemy stores)."""
-    dialect = session.get_bind().dialect
-    processor = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
-    return processor(now()) if processor else now()
-
-
-def _insert_many(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    suffix: str = "",
-) -> None:
-    """One driver-level executemany: no per-row work in SQLAlchemy (this is the hot path of a
-    big case creation, inside the write lock)."""
-    if not rows:
-        return
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    values = ", ".join([marker] * len(columns))
-    # Table and column names are constants of this module, never input; values are parameters.
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){suffix}"  # noqa: S608
-    connection.exec_driver_sql(statement, list(rows))
-
-
-def _lookup(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    by_type: dict[str, list[str]] = {}
-    for kind, value in wanted:
-        by_type.setdefault(kind, []).append(value)
-    found: dict[tuple[str, str], int] = {}
-    for kind, values in sorted(by_type.items()):
-        rows = session.execute(
-            select(Signal.id, Signal.value).where(
-                Signal.type == kind, _one_of(session, Signal.value, values)
-            )
-        )
-        found.update(((kind, value), signal_id) for signal_id, value in rows)
-    return found
-
-
-def intern_signals(
-    session: Session, wanted: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """The bank's row ids for (kind, value) pairs, creating the new ones `unpublished` (safe
-    under concurrent inserts: a clash is skipped, and the row read back). Two statements per
-    signal type, whatever the number of signals."""
-    wanted = sorted(set(wanted))
-    if not wanted:
-        return {}
-    stamp, when = int(time.time()), _when(session)
-    _insert_many(
-        session,
-        "signals",
-        ("type", "value", "status", "created_at", "modified_at", "dispute_cleared"),
-        # New signals are on the feed (active) only when published.
-        [(kind, value, "unpublished", when, stamp, False) for kind, value in wanted],
-        suffix=" ON CONFLICT (type, value) DO NOTHING",
-    )
-    return _lookup(session, wanted)
-
-
 def add_items(
     session: Session,
     items: Sequence[Sequence[ValidSignal]],
@@ -208,7 +121,7 @@ def add_items(
     refs = [new_item_ref() for _ in items]
     session.flush()
     session.execute(
-        insert(_table(Item)),
+        insert(table_of(Item)),
         [
             {
                 "ref": ref,
@@ -222,7 +135,7 @@ def add_items(
     )
     by_ref = {
         item.ref: item
-        for item in session.scalars(select(Item).where(_one_of(session, Item.ref, refs)))
+        for item in session.scalars(select(Item).where(one_of(session, Item.ref, refs)))
     }
     rows = [by_ref[ref] for ref in refs]
     ids = intern_signals(session, {(s.type, s.value) for signals in items for s in signals})
@@ -245,7 +158,7 @@ def add_items(
     record_events(
         session, actor=actor, action="item.added", subjects=[f"item:{item.id}" for item in rows]
     )
-    _insert_many(
+    insert_many(
         session,
         "item_signals",
         ("item_id", "signal_id", "quality", "variant"),
@@ -287,7 +200,7 @@ def publish(
     paused = set(
         session.scalars(
             select(Signal.id).where(
-                _one_of(session, Signal.id, signal_ids), Signal.quarantined_at.is_not(None)
+                one_of(session, Signal.id, signal_ids), Signal.quarantined_at.is_not(None)
             )
         )
     )
@@ -299,16 +212,13 @@ def publish(
     live_ids = sorted({signal_id for signal_id, _, _ in live})
     session.execute(
         update(Signal)
-        .where(_one_of(session, Signal.id, live_ids))
+        .where(one_of(session, Signal.id, live_ids))
         .values(status="active", modified_at=stamp)
         .execution_options(synchronize_session=False)
     )
-    changed = set(live_ids)
-    for loaded in list(session.identity_map.values()):  # keep loaded rows in step
-        if isinstance(loaded, Signal) and loaded.id in changed:
-            session.expire(loaded, ["status", "modified_at"])
-    when = _when(session)
-    _insert_many(
+    expire_signals(session, set(live_ids))
+    when = timestamp_now(session)
+    insert_many(
         session,
         "feed_entries",
         ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
@@ -316,16 +226,71 @@ def publish(
     )
 
 
+def withdraw_items(session: Session, items: Sequence[Item], *, actor: str) -> None:
+    """Withdraw items; each signal leaves the feed (one `remove` entry, under the item that
+    held it) unless another active item still holds it. Bulk statements, as for adding."""
+    moment = now()
+    leaving = [item for item in items if item.status != "withdrawn"]
+    if not leaving:
+        return
+    for item in leaving:
+        item.status, item.withdrawn_at = "withdrawn", moment
+    session.flush()
+    record_events(
+        session,
+        actor=actor,
+        action="item.withdrawn",
+        subjects=[f"item:{item.id}" for item in leaving],
+    )
+    ref_of = {item.id: item.ref for item in leaving}
+    links = session.execute(
+        select(ItemSignal.item_id, ItemSignal.signal_id)
+        .where(one_of(session, ItemSignal.item_id, list(ref_of)))
+        .order_by(ItemSignal.item_id, ItemSignal.id)
+    ).all()
+    signal_ids = sorted({signal_id for _, signal_id in links})
+    if not signal_ids:
+        return
+    still_held = set(
+        session.scalars(
+            select(ItemSignal.signal_id)
+            .join(Item, Item.id == ItemSignal.item_id)
+            .where(one_of(session, ItemSignal.signal_id, signal_ids), Item.status == "active")
+        )
+    )
+    on_feed = set(
+        session.scalars(
+            select(Signal.id).where(
+                one_of(session, Signal.id, signal_ids), Signal.status == "active"
+            )
+        )
+    )
+    removals: dict[int, str] = {}
+    for item_id, signal_id in links:
+        if signal_id in on_feed and signal_id not in still_held and signal_id not in removals:
+            removals[signal_id] = ref_of[item_id]
+    if not removals:
+        return
+    _lock_feed(session)
+    session.execute(
+        update(Signal)
+        .where(one_of(session, Signal.id, list(removals)))
+        .values(status="withdrawn", modified_at=int(time.time()))
+        .execution_options(synchronize_session=False)
+    )
+    expire_signals(session, set(removals))
+    when = timestamp_now(session)
+    insert_many(
+        session,
+        "feed_entries",
+        ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
+        [("remove", "withdrawn", s, ref, None, when) for s, ref in removals.items()],
+    )
+
+
 def withdraw_item(session: Session, item: Item, *, actor: str) -> None:
     """Withdraw an item; its signals leave the feed unless another active item holds them."""
-    if item.status == "withdrawn":
-        return
-    item.status = "withdrawn"
-    item.withdrawn_at = now()
-    session.flush()
-    record_event(session, actor=actor, action="item.withdrawn", subject=f"item:{item.id}")
-    for link in item.links:
-        refresh_signal(session, link.signal, item.ref, reason="withdrawn")
+    withdraw_items(session, [item], actor=actor)
 
 
 def active_holders(session: Session, signal: Signal) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from redress.config import Settings
 from redress.hub import credentials, flood
-from redress.hub.bank import ValidSignal, withdraw_item
+from redress.hub.bank import ValidSignal, withdraw_item, withdraw_items
 from redress.hub.bank import add_items as add_bank_items
 from redress.hub.errors import HubError, locked, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
@@ -355,8 +355,7 @@ def withdraw(session: Session, case: Case, item_ref: str | None) -> None:
             raise HubError(404, "unknown_item", "This case has no item with that reference.")
         withdraw_item(session, item, actor="survivor")
         return
-    for item in case.items:
-        withdraw_item(session, item, actor="survivor")
+    withdraw_items(session, case.items, actor="survivor")
     if case.status != "withdrawn":
         case.status = "withdrawn"
         case.withdrawn_at = now()

@@ -19,14 +19,14 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
 
 from prometheus_client import Counter
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from redress.config import Settings
 from redress.hub.bank import publish
+from redress.hub.bulk import table_of
 from redress.hub.errors import HubError
 from redress.hub.events import now, record_event
 from redress.hub.models import Hold, HoldItem, Intake, Item, ItemSignal
@@ -141,7 +141,7 @@ def hold(
     target.updated_at = moment
     if items:
         session.execute(
-            insert(cast(Table, HoldItem.__table__)),
+            insert(table_of(HoldItem)),
             [{"hold_id": target.id, "item_id": item.id} for item in items],
         )
     record_event(
