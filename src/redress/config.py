@@ -109,6 +109,47 @@ class Settings(BaseSettings):
     status_rate: str = Field(default="120/hour", description="Per client address.")
     max_request_bytes: int = Field(default=2_000_000, ge=1024)
     max_items_per_request: int = Field(default=200, ge=1)
+    max_items_per_case: int = Field(
+        default=1000,
+        ge=1,
+        description="Items one case may hold in all (creation and every addition, withdrawn "
+        "items included); a survivor with more starts a second case.",
+    )
+    # The portal sends at most 14 signals per picture (the original PDQ and its 13 bank variants,
+    # docs/variants.md) and 3 per video (vPDQ, MD5, SHA-256); `redress hash --variants
+    # --dihedral` gives 21 per picture. 32 leaves room for a revised variant specification and
+    # refuses requests padded with unrelated hashes (the 64-per-item flood).
+    max_signals_per_item: int = Field(
+        default=32, ge=1, le=256, description="Signals (hashes) one item may carry."
+    )
+    database_lock_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a request waits for a database lock before it is answered 503 "
+        "busy (SQLite busy timeout; PostgreSQL lock_timeout).",
+    )
+    flood_signals_per_request: int = Field(
+        default=3000,
+        ge=0,
+        description="A request adding more signals than this is held for staff review (0: off).",
+    )
+    flood_cases_per_source: int = Field(
+        default=10,
+        ge=0,
+        description="Cases from one client address within the source window beyond this many "
+        "are held for staff review (0: off).",
+    )
+    flood_source_window_hours: int = Field(default=24, ge=1, le=24 * 14)
+    flood_cases_per_hour: int = Field(
+        default=60,
+        ge=0,
+        description="Hub-wide cases per hour beyond this many are held (0: off).",
+    )
+    flood_signals_per_hour: int = Field(
+        default=20_000,
+        ge=0,
+        description="Hub-wide signals per hour beyond this many are held (0: off).",
+    )
     feed_page_max: int = Field(default=10_000, ge=1)
     trusted_proxies: int = Field(
         default=0,

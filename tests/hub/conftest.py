@@ -171,13 +171,18 @@ def serve(settings: Settings) -> Iterator[RunningHub]:
 
 
 def hub_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: generous rate limits unless a test asks otherwise."""
+    """Settings for tests: generous rate limits and no flood safeguards (every test case comes
+    from one loopback address) unless a test asks otherwise."""
     values: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": SECRET,
         "case_creation_rate": "10000/minute",
         "status_rate": "10000/minute",
         "client_pin_failures_per_hour": 1000,
+        "flood_signals_per_request": 0,
+        "flood_cases_per_source": 0,
+        "flood_cases_per_hour": 0,
+        "flood_signals_per_hour": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,5 +1,6 @@
 """Running and administering a hub: `redress serve`, `redress db`, `redress participant`,
-`redress dispute`. Administration works on the database directly (run it on the hub's host)."""
+`redress dispute`, `redress hold`. Administration works on the database directly (run it on the
+hub's host)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import schema_problem, upgrade
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import get_signal_type
-from redress.hub import participants
+from redress.hub import flood, participants
 from redress.hub.api_keys import DEFAULT_SCOPES, parse_scopes
 from redress.hub.errors import HubError
 from redress.hub.feedback import quarantined, reported_overmatching, restore_signal
@@ -36,6 +37,12 @@ participant_app = typer.Typer(
 dispute_app = typer.Typer(
     help="Signals quarantined because platforms found them not to be NCII, or reported by "
     "platforms' agents as matching too many distinct uploads.\n\nExample: redress dispute list",
+    no_args_is_help=True,
+)
+
+hold_app = typer.Typer(
+    help="Case creations held back from the feed by the flood safeguards, for staff review.\n\n"
+    "Example: redress hold list",
     no_args_is_help=True,
 )
 
@@ -271,3 +278,49 @@ def dispute_restore(
             raise typer.Exit(1)
         restore_signal(session, signal, actor="operator")
     err.print("Restored: the signal is back on the feed.")
+
+
+@hold_app.command("list")
+def hold_list(
+    every: Annotated[bool, typer.Option("--all", help="Also released and rejected holds.")] = False,
+) -> None:
+    """Holds waiting for review (no case numbers: release or reject a hold as a whole).
+
+    Example: redress hold list
+    """
+    columns = ["hold", "reason", "when", "cases", "signals"] + (["status"] if every else [])
+    table = Table(*columns)
+    with _session() as session:
+        for held in flood.list_holds(session, every=every):
+            row = [
+                str(held.id),
+                held.reason,
+                held.created_at.strftime("%Y-%m-%d %H:%M"),
+                str(held.cases),
+                str(held.signals),
+            ]
+            table.add_row(*row, *([held.status] if every else []))
+    Console().print(table)
+
+
+@hold_app.command("release")
+def hold_release(hold_id: Annotated[int, typer.Argument(metavar="ID", help="The hold.")]) -> None:
+    """The held items are genuine: put their signals on the feed now.
+
+    Example: redress hold release 3
+    """
+    with _session() as session:
+        held = flood.release(session, hold_id, actor="operator")
+        signals = held.signals
+    err.print(f"Released hold {hold_id}: {signals} signal(s) are on the feed now.")
+
+
+@hold_app.command("reject")
+def hold_reject(hold_id: Annotated[int, typer.Argument(metavar="ID", help="The hold.")]) -> None:
+    """The held items are abuse: withdraw them (their signals never reached a platform).
+
+    Example: redress hold reject 3
+    """
+    with _session() as session:
+        flood.reject(session, hold_id, actor="operator")
+    err.print(f"Rejected hold {hold_id}: its items are withdrawn and were never shared.")

@@ -14,7 +14,7 @@ from redress.cli.agent_cmd import agent_command
 from redress.cli.agent_quarantine_cmd import quarantine_app
 from redress.cli.crash import DEBUG_ENV, command_path, report_crash, set_debug
 from redress.cli.hash_cmd import hash_command
-from redress.cli.hub_cmds import db_app, dispute_app, participant_app, serve
+from redress.cli.hub_cmds import db_app, dispute_app, hold_app, participant_app, serve
 from redress.cli.match_cmd import match_command
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 app.add_typer(participant_app, name="participant")
 app.add_typer(dispute_app, name="dispute")
+app.add_typer(hold_app, name="hold")
 
 
 def _version(value: bool) -> None:

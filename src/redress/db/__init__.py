@@ -28,8 +28,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`, with SQLite tuned for concurrent use."""
+def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engine:
+    """An engine for `url`, with SQLite tuned for concurrent use. A statement waits at most
+    `lock_timeout` seconds for a lock, then fails (the hub answers 503 busy)."""
+    milliseconds = max(1, int(lock_timeout * 1000))
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
@@ -38,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
@@ -49,6 +51,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    if url.startswith("postgresql"):
+        kwargs.setdefault("connect_args", {"options": f"-c lock_timeout={milliseconds}"})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -13,15 +13,24 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
+from redress.config import Settings
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
+from redress.hub.bulk import (
+    expire_signals,
+    insert_many,
+    intern_signals,
+    one_of,
+    table_of,
+    timestamp_now,
+)
 from redress.hub.errors import HubError
-from redress.hub.events import now, record_event
+from redress.hub.events import now, record_events
 from redress.hub.models import FeedEntry, Item, ItemSignal, Signal
 from redress.hub.schemas import ItemIn
 
@@ -39,12 +48,24 @@ class ValidSignal:
     variant: str | None
 
 
-def validate_items(items: Sequence[ItemIn], limit: int) -> list[list[ValidSignal]]:
-    """Normalise every signal of every item; refuse unknown types, bad values, low quality."""
+def validate_items(items: Sequence[ItemIn], settings: Settings) -> list[list[ValidSignal]]:
+    """Normalise every signal of every item; refuse too many items or signals, unknown types,
+    bad values, low quality."""
+    limit = settings.max_items_per_request
     if len(items) > limit:
         raise HubError(
             413, "too_many_items", f"At most {limit} items per request; send the rest separately."
         )
+    per_item = settings.max_signals_per_item
+    for i, item in enumerate(items, start=1):
+        if len(item.signals) > per_item:
+            raise HubError(
+                422,
+                "too_many_signals",
+                f"item {i} has {len(item.signals)} signals; at most {per_item} per item are "
+                "accepted (a picture's original hash and its variants, or a video's hashes). "
+                "Send each picture or video as its own item.",
+            )
     validated = []
     for i, item in enumerate(items, start=1):
         signals = []
@@ -79,29 +100,79 @@ def new_item_ref() -> str:
     return "i_" + secrets.token_hex(10)
 
 
-def intern_signal(session: Session, kind: str, value: str) -> Signal:
-    """The bank's row for (kind, value), created if new (safe under concurrent inserts)."""
-    existing = session.scalar(select(Signal).where(Signal.type == kind, Signal.value == value))
-    if existing is not None:
-        return existing
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Signal)
-        .values(
-            type=kind,
-            value=value,
-            status="withdrawn",  # becomes active when an item holding it is added
-            created_at=now(),
-            modified_at=int(time.time()),
-            dispute_cleared=False,
-        )
-        .on_conflict_do_nothing(index_elements=["type", "value"])
+def add_items(
+    session: Session,
+    items: Sequence[Sequence[ValidSignal]],
+    *,
+    case_id: int | None = None,
+    participant_id: int | None = None,
+    actor: str,
+    held: bool = False,
+) -> list[Item]:
+    """New items holding these signals, each (re)announced on the feed — or, `held`, kept in
+    the bank with status `held` and off the feed until staff release them
+    (`redress.hub.flood`).
+
+    Bulk statements throughout: the number of statements does not grow with the number of
+    items or signals (past thousands of rows the driver batches them), so on SQLite the write
+    lock is held for milliseconds.
+    """
+    moment = now()
+    refs = [new_item_ref() for _ in items]
+    session.flush()
+    session.execute(
+        insert(table_of(Item)),
+        [
+            {
+                "ref": ref,
+                "case_id": case_id,
+                "participant_id": participant_id,
+                "status": "held" if held else "active",
+                "created_at": moment,
+            }
+            for ref in refs
+        ],
     )
-    session.execute(statement)
-    found = session.scalar(select(Signal).where(Signal.type == kind, Signal.value == value))
-    assert found is not None
-    return found
+    by_ref = {
+        item.ref: item
+        for item in session.scalars(select(Item).where(one_of(session, Item.ref, refs)))
+    }
+    rows = [by_ref[ref] for ref in refs]
+    ids = intern_signals(session, {(s.type, s.value) for signals in items for s in signals})
+    links: list[dict[str, Any]] = []
+    for item, signals in zip(rows, items, strict=True):
+        seen: set[int] = set()
+        for valid in signals:
+            signal_id = ids[(valid.type, valid.value)]
+            if signal_id in seen:
+                continue
+            seen.add(signal_id)
+            links.append(
+                {
+                    "item_id": item.id,
+                    "signal_id": signal_id,
+                    "quality": valid.quality,
+                    "variant": valid.variant,
+                }
+            )
+    record_events(
+        session, actor=actor, action="item.added", subjects=[f"item:{item.id}" for item in rows]
+    )
+    insert_many(
+        session,
+        "item_signals",
+        ("item_id", "signal_id", "quality", "variant"),
+        [(link["item_id"], link["signal_id"], link["quality"], link["variant"]) for link in links],
+    )
+    if not held:
+        ref_of = {item.id: item.ref for item in rows}
+        publish(
+            session,
+            [(link["signal_id"], ref_of[link["item_id"]], link["variant"]) for link in links],
+            reason="added",
+        )
+    session.flush()
+    return rows
 
 
 def add_item(
@@ -113,45 +184,113 @@ def add_item(
     actor: str,
 ) -> Item:
     """A new active item holding `signals`; each signal is (re)announced on the feed."""
-    item = Item(
-        ref=new_item_ref(),
-        case_id=case_id,
-        participant_id=participant_id,
-        status="active",
-        created_at=now(),
-    )
-    session.add(item)
-    session.flush()
-    rows: list[tuple[Signal, str | None]] = []
-    for valid in signals:
-        signal = intern_signal(session, valid.type, valid.value)
-        if any(row.id == signal.id for row, _ in rows):
-            continue
-        rows.append((signal, valid.variant))
-        session.add(
-            ItemSignal(
-                item_id=item.id, signal_id=signal.id, quality=valid.quality, variant=valid.variant
+    return add_items(
+        session, [signals], case_id=case_id, participant_id=participant_id, actor=actor
+    )[0]
+
+
+def publish(
+    session: Session, additions: Sequence[tuple[int, str, str | None]], *, reason: str
+) -> None:
+    """Put signals on the feed for items that now hold them: one `add` entry per (signal id,
+    item reference, variant), in order; quarantined signals stay off. Bulk statements."""
+    if not additions:
+        return
+    signal_ids = sorted({signal_id for signal_id, _, _ in additions})
+    paused = set(
+        session.scalars(
+            select(Signal.id).where(
+                one_of(session, Signal.id, signal_ids), Signal.quarantined_at.is_not(None)
             )
         )
+    )
+    live = [entry for entry in additions if entry[0] not in paused]
+    if not live:
+        return
+    _lock_feed(session)
+    stamp = int(time.time())
+    live_ids = sorted({signal_id for signal_id, _, _ in live})
+    session.execute(
+        update(Signal)
+        .where(one_of(session, Signal.id, live_ids))
+        .values(status="active", modified_at=stamp)
+        .execution_options(synchronize_session=False)
+    )
+    expire_signals(session, set(live_ids))
+    when = timestamp_now(session)
+    insert_many(
+        session,
+        "feed_entries",
+        ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
+        [("add", reason, signal_id, ref, variant, when) for signal_id, ref, variant in live],
+    )
+
+
+def withdraw_items(session: Session, items: Sequence[Item], *, actor: str) -> None:
+    """Withdraw items; each signal leaves the feed (one `remove` entry, under the item that
+    held it) unless another active item still holds it. Bulk statements, as for adding."""
+    moment = now()
+    leaving = [item for item in items if item.status != "withdrawn"]
+    if not leaving:
+        return
+    for item in leaving:
+        item.status, item.withdrawn_at = "withdrawn", moment
     session.flush()
-    record_event(session, actor=actor, action="item.added", subject=f"item:{item.id}")
-    for signal, variant in rows:
-        refresh_signal(
-            session, signal, item.ref, reason="added", announce_holder=True, variant=variant
+    record_events(
+        session,
+        actor=actor,
+        action="item.withdrawn",
+        subjects=[f"item:{item.id}" for item in leaving],
+    )
+    ref_of = {item.id: item.ref for item in leaving}
+    links = session.execute(
+        select(ItemSignal.item_id, ItemSignal.signal_id)
+        .where(one_of(session, ItemSignal.item_id, list(ref_of)))
+        .order_by(ItemSignal.item_id, ItemSignal.id)
+    ).all()
+    signal_ids = sorted({signal_id for _, signal_id in links})
+    if not signal_ids:
+        return
+    still_held = set(
+        session.scalars(
+            select(ItemSignal.signal_id)
+            .join(Item, Item.id == ItemSignal.item_id)
+            .where(one_of(session, ItemSignal.signal_id, signal_ids), Item.status == "active")
         )
-    return item
+    )
+    on_feed = set(
+        session.scalars(
+            select(Signal.id).where(
+                one_of(session, Signal.id, signal_ids), Signal.status == "active"
+            )
+        )
+    )
+    removals: dict[int, str] = {}
+    for item_id, signal_id in links:
+        if signal_id in on_feed and signal_id not in still_held and signal_id not in removals:
+            removals[signal_id] = ref_of[item_id]
+    if not removals:
+        return
+    _lock_feed(session)
+    session.execute(
+        update(Signal)
+        .where(one_of(session, Signal.id, list(removals)))
+        .values(status="withdrawn", modified_at=int(time.time()))
+        .execution_options(synchronize_session=False)
+    )
+    expire_signals(session, set(removals))
+    when = timestamp_now(session)
+    insert_many(
+        session,
+        "feed_entries",
+        ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
+        [("remove", "withdrawn", s, ref, None, when) for s, ref in removals.items()],
+    )
 
 
 def withdraw_item(session: Session, item: Item, *, actor: str) -> None:
     """Withdraw an item; its signals leave the feed unless another active item holds them."""
-    if item.status == "withdrawn":
-        return
-    item.status = "withdrawn"
-    item.withdrawn_at = now()
-    session.flush()
-    record_event(session, actor=actor, action="item.withdrawn", subject=f"item:{item.id}")
-    for link in item.links:
-        refresh_signal(session, link.signal, item.ref, reason="withdrawn")
+    withdraw_items(session, [item], actor=actor)
 
 
 def active_holders(session: Session, signal: Signal) -> int:
@@ -194,6 +333,13 @@ def touch(signal: Signal) -> None:
     signal.modified_at = int(time.time())
 
 
+def _lock_feed(session: Session) -> None:
+    """On PostgreSQL, take the feed lock until this transaction commits (see the module doc)."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCK_FLAG):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        session.info[_LOCK_FLAG] = True  # sessions live for one unit of work
+
+
 def append_entry(
     session: Session,
     op: str,
@@ -203,9 +349,7 @@ def append_entry(
     variant: str | None = None,
 ) -> None:
     """Append a feed entry, holding the feed lock until this transaction commits."""
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCK_FLAG):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
-        session.info[_LOCK_FLAG] = True  # sessions live for one unit of work
+    _lock_feed(session)
     touch(signal)
     session.add(
         FeedEntry(

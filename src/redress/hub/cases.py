@@ -9,23 +9,33 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from redress.config import Settings
-from redress.hub import credentials, portal_sessions
-from redress.hub.bank import ValidSignal, add_item, withdraw_item
+from redress.hub import credentials, flood, portal_sessions
+from redress.hub.bank import ValidSignal, withdraw_item, withdraw_items
+from redress.hub.bank import add_items as add_bank_items
 from redress.hub.errors import HubError, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
 from redress.hub.lockout import PinGuard
-from redress.hub.models import Case, Feedback, Item
+from redress.hub.models import Case, Feedback, Item, ItemSignal, Signal
 from redress.hub.schemas import CaseStatus, ItemStatus
 from redress.hub.secrets_box import SecretBox
 
 RETRY_WINDOW = timedelta(hours=24)
+#: What the survivor sees of an item's status: a held item is "being checked", a rejected one
+#: withdrawn (its hashes never reached a platform).
+_ITEM_STATUS: dict[str, Literal["active", "checking", "withdrawn"]] = {
+    "active": "active",
+    "held": "checking",
+    "withdrawn": "withdrawn",
+    "rejected": "withdrawn",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +63,13 @@ def create_case(
     statement_version: str,
     items: list[list[ValidSignal]],
     idempotency_key: str | None,
+    client: str | None = None,
 ) -> NewCase:
-    """A new case holding `items`; the same `idempotency_key` returns the same case."""
+    """A new case holding `items`; the same `idempotency_key` returns the same case.
+
+    `client` (the caller's address) feeds the flood safeguards, which may hold the items back
+    from the feed for staff review (see `redress.hub.flood`); only a keyed digest is stored.
+    """
     if statement_version != settings.statement_version:
         raise HubError(
             409,
@@ -62,7 +77,9 @@ def create_case(
             f"The statement has changed (now version {settings.statement_version}). Read the "
             "current statement and accept it again.",
         )
+    _check_case_size(settings, 0, len(items))
     digest = request_digest(statement_version, items)
+    source = flood.source_digest(box, client) if client is not None else None
     # Hash before the first query: argon2id takes ~0.1 s, and on SQLite the transaction holds
     # the write lock from its first statement.
     pin = credentials.new_pin()
@@ -101,9 +118,49 @@ def create_case(
         statement_version=statement_version,
         items=len(items),
     )
-    for signals in items:
-        add_item(session, signals, case_id=case.id, actor="survivor")
+    _add(session, settings, case.id, items, new_case=True, source=source)
     return NewCase(case.case_number, pin)
+
+
+def _check_case_size(settings: Settings, existing: int, adding: int) -> None:
+    limit = settings.max_items_per_case
+    if existing + adding > limit:
+        already = f"This case already has {existing} items; " if existing else ""
+        raise HubError(
+            413,
+            "case_full",
+            f"{already}a case holds at most {limit} items and this request adds {adding}. "
+            "Send fewer items, or start a new case for the rest.",
+        )
+
+
+def _add(
+    session: Session,
+    settings: Settings,
+    case_id: int,
+    items: list[list[ValidSignal]],
+    *,
+    new_case: bool,
+    source: str | None,
+) -> list[Item]:
+    """The items, published, or held for review when the flood safeguards say so."""
+    signals = sum(len({(s.type, s.value) for s in item}) for item in items)
+    reason = flood.assess(session, settings, flood.Arrival(int(new_case), signals, source))
+    into = None if new_case else flood.pending_hold_of_case(session, case_id)
+    if reason is None and into is None:
+        return add_bank_items(session, items, case_id=case_id, actor="survivor")
+    created = add_bank_items(session, items, case_id=case_id, actor="survivor", held=True)
+    flood.hold(
+        session,
+        reason or (into.reason if into else "volume"),
+        items=created,
+        case_id=case_id,
+        new_case=new_case,
+        signals=signals,
+        source=source,
+        into=into,
+    )
+    return created
 
 
 def _replay(case: Case, digest: str, key: str, box: SecretBox) -> NewCase:
@@ -173,25 +230,42 @@ def load_case(session: Session, case_id: int) -> Case:
 
 
 def case_status(session: Session, case: Case) -> CaseStatus:
-    """Per item: how many platforms matched it, removed it, are reviewing it."""
+    """Per item: how many platforms matched it, removed it, are reviewing it. Three statements
+    however many items the case has (it runs inside a transaction, holding SQLite's lock)."""
+    signals: dict[int, int] = {}
+    disputed: set[int] = set()
+    for item_id, paused in session.execute(
+        select(ItemSignal.item_id, Signal.quarantined_at.is_not(None))
+        .join(Signal, Signal.id == ItemSignal.signal_id)
+        .join(Item, Item.id == ItemSignal.item_id)
+        .where(Item.case_id == case.id)
+    ):
+        signals[item_id] = signals.get(item_id, 0) + 1
+        if paused:
+            disputed.add(item_id)
+    verdicts: dict[int, dict[int, set[str]]] = {}
+    for item_id, participant_id, value in session.execute(
+        select(ItemSignal.item_id, Feedback.participant_id, Feedback.value)
+        .join(Feedback, Feedback.signal_id == ItemSignal.signal_id)
+        .join(Item, Item.id == ItemSignal.item_id)
+        .where(Item.case_id == case.id)
+    ):
+        verdicts.setdefault(item_id, {}).setdefault(participant_id, set()).add(value)
     items = []
-    for item in case.items:
-        signal_ids = [link.signal_id for link in item.links]
-        verdicts: dict[int, set[str]] = {}
-        for feedback in session.scalars(select(Feedback).where(Feedback.signal_id.in_(signal_ids))):
-            verdicts.setdefault(feedback.participant_id, set()).add(feedback.value)
-        removed = sum(1 for v in verdicts.values() if "Blocked" in v)
-        reviewing = sum(1 for v in verdicts.values() if "Blocked" not in v and "PendingReview" in v)
+    for item in session.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id)):
+        found = verdicts.get(item.id, {})
+        removed = sum(1 for v in found.values() if "Blocked" in v)
+        reviewing = sum(1 for v in found.values() if "Blocked" not in v and "PendingReview" in v)
         items.append(
             ItemStatus(
                 item=item.ref,
-                status="withdrawn" if item.status == "withdrawn" else "active",
-                signals=len(signal_ids),
-                platforms_matched=len(verdicts),
+                status=_ITEM_STATUS.get(item.status, "active"),
+                signals=signals.get(item.id, 0),
+                platforms_matched=len(found),
                 platforms_removed=removed,
                 platforms_reviewing=reviewing,
-                platforms_not_confirmed=len(verdicts) - removed - reviewing,
-                disputed=any(link.signal.quarantined_at is not None for link in item.links),
+                platforms_not_confirmed=len(found) - removed - reviewing,
+                disputed=item.id in disputed,
             )
         )
     return CaseStatus(
@@ -204,11 +278,17 @@ def case_status(session: Session, case: Case) -> CaseStatus:
     )
 
 
-def add_items(session: Session, case: Case, items: list[list[ValidSignal]]) -> list[str]:
-    """New items on an existing, active case; returns their references."""
+def add_items(
+    session: Session, case: Case, items: list[list[ValidSignal]], *, settings: Settings
+) -> list[str]:
+    """New items on an existing, active case (within the case's size limit); returns their
+    references. Items join the case's pending hold, if it has one."""
     if case.status != "active":
         raise HubError(409, "case_withdrawn", "This case was withdrawn; create a new case.")
-    refs = [add_item(session, s, case_id=case.id, actor="survivor").ref for s in items]
+    existing = session.scalar(select(func.count()).where(Item.case_id == case.id)) or 0
+    _check_case_size(settings, int(existing), len(items))
+    added = _add(session, settings, case.id, items, new_case=False, source=None)
+    refs = [item.ref for item in added]
     session.refresh(case)
     return refs
 
@@ -221,8 +301,7 @@ def withdraw(session: Session, case: Case, item_ref: str | None) -> None:
             raise HubError(404, "unknown_item", "This case has no item with that reference.")
         withdraw_item(session, item, actor="survivor")
         return
-    for item in case.items:
-        withdraw_item(session, item, actor="survivor")
+    withdraw_items(session, case.items, actor="survivor")
     portal_sessions.end_case(session, case.id, now())  # nothing is left to do signed in
     if case.status != "withdrawn":
         case.status = "withdrawn"

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from redress.hub.models import Event
@@ -33,3 +34,22 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def record_events(
+    session: Session, *, actor: str, action: str, subjects: list[str], **details: Any
+) -> None:
+    """Append one event per subject in a single statement (for bulk changes)."""
+    if not subjects:
+        return
+    session.flush()  # keep the record in order with events added before
+    moment = now()
+    text = json.dumps(details, sort_keys=True, default=str)
+    table: Table = Event.__table__  # type: ignore[assignment]
+    session.execute(
+        insert(table),
+        [
+            {"at": moment, "actor": actor, "action": action, "subject": s, "details": text}
+            for s in subjects
+        ],
+    )

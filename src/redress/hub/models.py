@@ -223,3 +223,44 @@ PIN_ATTEMPTS = Base.metadata.tables[PinAttempts.__tablename__]
 
 RATE_LIMIT_COUNTERS = counters_table(Base.metadata)
 """Rate-limit counters shared by every worker (`redress.web.ratelimit.SqlStorage`)."""
+
+
+class Intake(Base):
+    """One case creation or addition of items, kept for the flood safeguards' windows: when,
+    how many cases (1 or 0) and signals, and a keyed digest of the client address (never the
+    address). Rows older than the longest window are deleted."""
+
+    __tablename__ = "intake"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    signals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Hold(Base):
+    """New signals held back from the feed for staff review, and why (`size`, `source`,
+    `volume`). `pending` until released (published) or rejected (never published)."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    signals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HoldItem(Base):
+    """An item held by a hold (its status is `held` while the hold is pending)."""
+
+    __tablename__ = "hold_items"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True)

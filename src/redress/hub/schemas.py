@@ -24,7 +24,8 @@ class ItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+    # A parsing bound only; the hub's limit is the `max_signals_per_item` setting (32).
+    signals: list[SignalIn] = Field(min_length=1, max_length=256)
 
 
 class CaseCreate(BaseModel):
@@ -71,10 +72,11 @@ class ContactIn(PinIn):
 
 
 class ItemStatus(BaseModel):
-    """One item's outcome across platforms; never which user uploaded what."""
+    """One item's outcome across platforms; never which user uploaded what. `checking`: the
+    hub's staff check it before it is shared with platforms."""
 
     item: str
-    status: Literal["active", "withdrawn"]
+    status: Literal["active", "checking", "withdrawn"]
     signals: int
     platforms_matched: int
     platforms_removed: int

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
@@ -25,7 +26,7 @@ from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
 from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
-from redress.web import ops, portal
+from redress.web import busy, ops, portal
 from redress.web.context import HubContext, shared_limits
 from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     (the system's by default) times rate-limit windows and PIN back-off."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, lock_timeout=settings.database_lock_timeout_seconds)
     limiter, guard = shared_limits(settings, engine, clock)
     context = HubContext(
         settings=settings,
@@ -174,6 +175,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def database_error(request: Request, exc: OperationalError) -> Response:
+        if busy.is_busy(exc):
+            return busy.busy_response(request)
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -12,10 +12,11 @@ import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 
 from redress.db.migrate import current_and_head
+from redress.hub import flood
 from redress.hub.errors import HubError
 from redress.web.context import HubContext, hub
 
@@ -45,6 +46,12 @@ def readyz(context: Hub) -> dict[str, str]:
     return {"status": "ready", "schema": current or ""}
 
 
+HELD_SIGNALS = Gauge(
+    "redress_held_signals", "Signals held back from the feed for staff review (pending holds)"
+)
+PENDING_HOLDS = Gauge("redress_pending_holds", "Holds waiting for staff review", ["reason"])
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(
     context: Hub, authorization: Annotated[str | None, Header(max_length=500)] = None
@@ -60,6 +67,10 @@ def metrics(
                 "unauthorised",
                 "Send the metrics token as 'Authorization: Bearer <REDRESS_METRICS_TOKEN>'.",
             )
+    with context.transaction() as session:  # the flood safeguards' holds, read from the database
+        HELD_SIGNALS.set(flood.held_signals(session))
+        for reason, count in flood.pending_by_reason(session).items():
+            PENDING_HOLDS.labels(reason).set(count)
     return Response(
         generate_latest(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
     )

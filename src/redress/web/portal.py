@@ -140,6 +140,13 @@ ERROR_MESSAGES: dict[str, str] = {
         "One of the pictures is too plain to be recognised reliably. Remove it and try again."
     ),
     "too_many_items": _l("That is too many files at once. Please send at most 200 at a time."),
+    "too_many_signals": _l(
+        "One of the files has more hashes than this service accepts, so nothing was sent. "
+        "Please choose the files again."
+    ),
+    "case_full": _l(
+        "This case cannot hold any more files. Please create a new case for the other files."
+    ),
     "unknown_item": _l("That item is not part of this case."),
     "invalid_email": _l("That does not look like an email address. Please check it."),
     "csrf": _l(
@@ -277,6 +284,8 @@ def describe_item(item: ItemStatus) -> list[str]:
     """An item's outcome in words, one sentence per fact."""
     if item.status == "withdrawn":
         return [_("Withdrawn. Platforms were told to stop matching it.")]
+    if item.status == "checking":
+        return [_("Being checked by our staff before it is shared with platforms.")]
     if item.disputed:
         return [
             _(
@@ -362,8 +371,9 @@ def submit(
         if agree != "yes":
             raise PortalError("bad_payload")
         items = _parse_payload(payload)
-        context.rate_limit("create", context.settings.case_creation_rate, client_address(request))
-        valid = validate_items(items, context.settings.max_items_per_request)
+        client = client_address(request)
+        context.rate_limit("create", context.settings.case_creation_rate, client)
+        valid = validate_items(items, context.settings)
         with context.transaction() as session:
             created = cases.create_case(
                 session,
@@ -372,6 +382,7 @@ def submit(
                 statement_version=statement_version,
                 items=valid,
                 idempotency_key=idempotency_key,
+                client=client,
             )
     except (HubError, PortalError) as exc:
         return _submit_form(request, context, error=_message(_problem(exc)), status=_status(exc))
@@ -393,6 +404,13 @@ def submit(
             },
         ),
     )
+
+
+def busy_page(request: Request) -> HTMLResponse:
+    """The page for any portal route when the database is busy (503; see redress.web.busy)."""
+    _language(request)
+    context: HubContext = request.app.state.hub
+    return render(request, "busy.html", context, status=503, message=error_message("busy"))
 
 
 def _message(exc: PortalError) -> str:
@@ -597,9 +615,10 @@ def add(
     _language(request)
     try:
         _check_csrf(request, csrf)
-        valid = validate_items(_parse_payload(payload), context.settings.max_items_per_request)
+        valid = validate_items(_parse_payload(payload), context.settings)
         with context.transaction() as session:
-            cases.add_items(session, cases.load_case(session, case_id), valid)
+            case = cases.load_case(session, case_id)
+            cases.add_items(session, case, valid, settings=context.settings)
     except (HubError, PortalError) as exc:
         return _submit_form(
             request, context, error=_message(_problem(exc)), status=_status(exc), mode="add"

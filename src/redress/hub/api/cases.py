@@ -68,9 +68,10 @@ def create_case(
     Send the same `Idempotency-Key` header (or `idempotency_key` field) when retrying: the same
     case and PIN come back within 24 hours, and no second case is created.
     """
-    context.rate_limit("create", context.settings.case_creation_rate, client_address(request))
+    client = client_address(request)
+    context.rate_limit("create", context.settings.case_creation_rate, client)
     key = body.idempotency_key or idempotency_key
-    items = validate_items(body.items, context.settings.max_items_per_request)
+    items = validate_items(body.items, context.settings)
     with context.transaction() as session:
         created = cases.create_case(
             session,
@@ -79,6 +80,7 @@ def create_case(
             statement_version=body.statement_version,
             items=items,
             idempotency_key=key,
+            client=client,
         )
     response.headers["Cache-Control"] = "no-store"
     return CaseCreated(case_number=created.case_number, pin=created.pin)
@@ -98,9 +100,9 @@ def case_status(
 @router.post("/cases/{case_number}/items", response_model=CaseStatus)
 def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub) -> CaseStatus:
     """Add more images or videos (as hashes) to an existing case."""
-    items = validate_items(body.items, context.settings.max_items_per_request)
+    items = validate_items(body.items, context.settings)
     with owned_case(context, request, case_number, body.pin) as (session, case):
-        cases.add_items(session, case, items)
+        cases.add_items(session, case, items, settings=context.settings)
         return cases.case_status(session, case)
 
 

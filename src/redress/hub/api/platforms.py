@@ -155,7 +155,11 @@ def feedback(body: FeedbackBatch, context: Hub, key: Key) -> FeedbackResult:
             except InvalidSignalError as exc:
                 raise HubError(422, "invalid_signal", f"feedback {index}: {exc.message}") from None
             signal = session.scalar(
-                select(Signal).where(Signal.type == kind.name, Signal.value == value)
+                select(Signal).where(
+                    Signal.type == kind.name,
+                    Signal.value == value,
+                    Signal.status != "unpublished",  # held for review: not known to platforms
+                )
             )
             if signal is None:
                 unknown.append(index)

@@ -76,7 +76,7 @@ def _record(session: Session, signal: Signal) -> dict[str, Any]:
     holders = session.execute(
         select(Item.ref, Item.status)
         .join(ItemSignal, ItemSignal.item_id == Item.id)
-        .where(ItemSignal.signal_id == signal.id)
+        .where(ItemSignal.signal_id == signal.id, Item.status.in_(["active", "withdrawn"]))
     ).all()
     feedbacks = session.scalars(select(Feedback).where(Feedback.signal_id == signal.id)).all()
     return {
@@ -111,7 +111,9 @@ def fetch_hashes(
     with context.transaction() as session:
         _caller(session, keys, Scope.FEED_READ)
         query = select(Signal).where(
-            Signal.type.in_(list(TO_STOPNCII)), Signal.modified_at >= start_timestamp
+            Signal.type.in_(list(TO_STOPNCII)),
+            Signal.modified_at >= start_timestamp,
+            Signal.status != "unpublished",  # held for review, or never released
         )
         if next_page_token:
             after_ts, after_id = _untoken(next_page_token)
@@ -143,7 +145,11 @@ def _signal_for(session: Session, value: str, kind: str | None = None) -> Signal
         normal = get_signal_type(kind).normalize(value)
     except InvalidSignalError:
         return None
-    return session.scalar(select(Signal).where(Signal.type == kind, Signal.value == normal))
+    return session.scalar(
+        select(Signal).where(
+            Signal.type == kind, Signal.value == normal, Signal.status != "unpublished"
+        )
+    )
 
 
 def _record_csp_feedback(
