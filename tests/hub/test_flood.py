@@ -77,10 +77,16 @@ def _events(url: str, prefix: str) -> list[tuple[str, str, dict[str, Any]]]:
         engine.dispose()
 
 
+METRICS_TOKEN = "flood-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def test_many_cases_from_one_source_are_held_then_released_after_existing_entries(
     database_url: str,
 ) -> None:
-    for running in serve(hub_settings(database_url, flood_cases_per_source=2)):
+    for running in serve(
+        hub_settings(database_url, flood_cases_per_source=2, metrics_token=METRICS_TOKEN)
+    ):
         key = running.participant("Platform")
         first = running.create_case([pdq(_hex(1))])
         running.create_case([pdq(_hex(2))])
@@ -90,7 +96,7 @@ def test_many_cases_from_one_source_are_held_then_released_after_existing_entrie
         for name, values in _values_in_feeds(running, key).items():
             assert _hex(1) in values and _hex(2) in values, name
             assert _hex(3) not in values and _hex(4) not in values, name
-        metrics = running.client.get("/metrics").text
+        metrics = running.client.get("/metrics", headers=METRICS_AUTH).text
         assert "redress_held_signals 2.0" in metrics
         assert 'redress_pending_holds{reason="source"} 1.0' in metrics
 
@@ -117,7 +123,9 @@ def test_many_cases_from_one_source_are_held_then_released_after_existing_entrie
             assert _hex(3) in values and _hex(4) in values, name
         again = _redress(database_url, "hold", "release", "1")
         assert again.returncode == 1 and "already released" in again.stderr
-        assert "redress_held_signals 0.0" in running.client.get("/metrics").text
+        assert (
+            "redress_held_signals 0.0" in running.client.get("/metrics", headers=METRICS_AUTH).text
+        )
     actions = [(a, s.split(":")[0]) for a, s, _ in _events(database_url, "hold.")]
     assert actions == [("hold.released", "hold")]
     held_events = _events(database_url, "items.held")

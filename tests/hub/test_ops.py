@@ -124,7 +124,7 @@ def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
     env = {"REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PATH": "/usr/bin:/bin"}
     refused = _serve_refused(env)
     assert refused.returncode == 1
-    assert "Run 'redress db upgrade' first" in refused.stderr
+    assert "run 'redress db upgrade' first" in refused.stderr
     subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
     port = _free_port()
     process = subprocess.Popen(
