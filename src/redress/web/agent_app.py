@@ -9,25 +9,35 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Form, Header, Request
+from fastapi import FastAPI, Form, Query, Request, Security
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
+from fastapi.security import HTTPAuthorizationCredentials
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from jinja2 import Environment, PackageLoader, select_autoescape
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from redress.agent.models import Review
 from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
+from redress.hashing.json_schema import signal_schema
 from redress.web import i18n
-from redress.web.app import BodySizeLimit, error_body
+from redress.web.app import BodySizeLimit
+from redress.web.errors import error_body, error_responses, install_error_handlers
+from redress.web.openapi import AGENT_TOKEN, extend_openapi, schema_ref
 
 _PAGES = Environment(
     loader=PackageLoader("redress.web", "templates"),
@@ -47,13 +57,24 @@ _SECURITY = {
     "Cache-Control": "no-store",
 }
 _COOKIE = "redress_moderator"
+#: Row ids of the agent's tables (32-bit integers on PostgreSQL).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+_AUTHORISED = error_responses(401, 422)
 
 
 class SignalIn(BaseModel):
     """A hash the platform already computed."""
 
+    model_config = ConfigDict(json_schema_extra=signal_schema())
+
     type: str = Field(max_length=16)
     value: str = Field(max_length=200_000)
+
+
+class NegativeSignalIn(SignalIn):
+    """A benign hash for the negative bank (PDQ, MD5 or SHA-256)."""
+
+    model_config = ConfigDict(json_schema_extra=signal_schema(("pdq", "md5", "sha256")))
 
 
 class CheckIn(BaseModel):
@@ -63,23 +84,38 @@ class CheckIn(BaseModel):
     content_id: str | None = Field(default=None, max_length=200)
 
 
-class BatchIn(BaseModel):
-    """`POST /v1/check/batch`: several pieces of content at once."""
+class BatchSignalIn(BaseModel):
+    """A hash in a batch: one that is not valid is answered in place, with its error."""
 
-    requests: list[CheckIn] = Field(min_length=1)
+    type: str = Field(max_length=16)
+    value: str = Field(max_length=200_000)
+
+
+class BatchCheckIn(BaseModel):
+    """One piece of content in a batch."""
+
+    signals: list[BatchSignalIn] = Field(min_length=1, max_length=64)
+    content_id: str | None = Field(default=None, max_length=200)
+
+
+class BatchIn(BaseModel):
+    """`POST /v1/check/batch`: several pieces of content at once. Each is answered in order: its
+    result, or `{"error": {"code", "detail"}}` when its hashes are not valid."""
+
+    requests: list[BatchCheckIn] = Field(min_length=1)
 
 
 class DecisionIn(BaseModel):
     """A moderator's verdict."""
 
-    decision: str
+    decision: str = Field(json_schema_extra={"enum": ["Blocked", "NotBlocked"]})
     moderator: str = Field(default="api", max_length=100)
 
 
 class NegativeIn(BaseModel):
     """Benign hashes for the negative bank."""
 
-    signals: list[SignalIn] = Field(min_length=1, max_length=10_000)
+    signals: list[NegativeSignalIn] = Field(min_length=1, max_length=10_000)
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -113,9 +149,10 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             hashlib.sha256(token.encode()).digest(), token_hash
         )
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not authorised(token.strip()):
+    def require_token(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(AGENT_TOKEN)],
+    ) -> None:
+        if credentials is None or not authorised(credentials.credentials.strip()):
             raise AgentError(
                 401, "unauthorised", "Send the agent token as 'Authorization: Bearer <token>'."
             )
@@ -130,27 +167,20 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
 
     app = FastAPI(title="Redress agent", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.agent = agent
-    authorised_only = Depends(require_token)
-
-    @app.exception_handler(AgentError)
-    async def _agent_error(_request: Request, exc: AgentError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse(
-            error_body("invalid_request", f"The request is not valid: {problems}"), status_code=422
-        )
+    authorised_only = Security(require_token)
+    install_error_handlers(app, domain_error=AgentError, unpack=_agent_error, service="agent")
+    extend_openapi(app, models=(CheckIn,), patch=lambda document: _document(document, agent))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        responses={503: {"description": "Still loading or catching up with a hub."}},
+    )
     def readyz() -> JSONResponse:
         """200 once every enabled hub's bank is loaded and caught up once; 503 before."""
         ok, hubs = agent.ready()
@@ -158,12 +188,25 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             {"status": "ready" if ok else "starting", "hubs": hubs}, status_code=200 if ok else 503
         )
 
-    @app.get("/metrics", tags=["ops"], dependencies=[authorised_only])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        dependencies=[authorised_only],
+        responses={
+            200: {
+                "description": "Prometheus text format.",
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            },
+            **error_responses(401),
+        },
+    )
     def metrics() -> Response:
         """Prometheus metrics: index size, sync lag, check latency, decisions, outbox."""
         return Response(generate_latest(agent.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/hubs", tags=["ops"], dependencies=[authorised_only])
+    @app.get(
+        "/v1/hubs", tags=["ops"], dependencies=[authorised_only], responses=error_responses(401)
+    )
     def hubs() -> dict[str, Any]:
         """Each hub: sync position, live signals per type, item references held, last error."""
         return {
@@ -184,7 +227,13 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             ]
         }
 
-    @app.post("/v1/check", tags=["check"], dependencies=[authorised_only])
+    @app.post(
+        "/v1/check",
+        tags=["check"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422),
+        openapi_extra={"requestBody": _CHECK_BODY},
+    )
     async def check(request: Request) -> JSONResponse:
         """Check one piece of content: multipart with a `file` field, or JSON hashes.
 
@@ -228,10 +277,15 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             await run_in_threadpool(agent.record, result, body.content_id, None)
         return JSONResponse(result_body(result))
 
-    def _check_hashes(body: CheckIn) -> CheckResult:
+    def _check_hashes(body: CheckIn | BatchCheckIn) -> CheckResult:
         return agent.check(validate_signals([s.model_dump() for s in body.signals]))
 
-    @app.post("/v1/check/batch", tags=["check"], dependencies=[authorised_only])
+    @app.post(
+        "/v1/check/batch",
+        tags=["check"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422),
+    )
     def check_batch(body: BatchIn) -> dict[str, Any]:
         """Check many pieces of content by hashes; results in request order. A bad request is
         answered with its error in place; the rest are still checked."""
@@ -249,8 +303,11 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
                 results.append({"error": error_body(exc.code, exc.detail)})
         return {"results": results}
 
-    @app.get("/v1/reviews", tags=["review"], dependencies=[authorised_only])
-    def reviews(status: str = "pending", limit: int = 100) -> dict[str, Any]:
+    @app.get("/v1/reviews", tags=["review"], dependencies=[authorised_only], responses=_AUTHORISED)
+    def reviews(
+        status: Literal["pending", "blocked", "not_blocked"] = "pending",
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
         """Held matches, oldest first."""
         return {"reviews": [_review_body(r) for r in _reviews(status, limit)]}
 
@@ -258,20 +315,36 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         with agent.transaction() as session:
             return list(
                 session.scalars(
-                    select(Review)
-                    .where(Review.status == status)
-                    .order_by(Review.id)
-                    .limit(max(1, min(limit, 1000)))
+                    select(Review).where(Review.status == status).order_by(Review.id).limit(limit)
                 )
             )
 
-    @app.post("/v1/reviews/{review_id}", tags=["review"], dependencies=[authorised_only])
-    def decide(review_id: int, body: DecisionIn) -> dict[str, Any]:
+    @app.post(
+        "/v1/reviews/{review_id}",
+        tags=["review"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 404, 409, 422),
+    )
+    def decide(review_id: RowId, body: DecisionIn) -> dict[str, Any]:
         """`Blocked` (confirmed NCII, removed) or `NotBlocked`; the hub is told."""
         return _review_body(agent.decide(review_id, body.decision, body.moderator))
 
-    @app.get("/v1/reviews/{review_id}/media", tags=["review"], dependencies=[authorised_only])
-    def media(review_id: int) -> FileResponse:
+    @app.get(
+        "/v1/reviews/{review_id}/media",
+        tags=["review"],
+        dependencies=[authorised_only],
+        responses={
+            200: {
+                "description": "The file, as uploaded.",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("application/octet-stream", "image/*", "video/*")
+                },
+            },
+            **error_responses(401, 404, 422),
+        },
+    )
+    def media(review_id: RowId) -> FileResponse:
         """The uploaded file held for this review (until decided or the retention limit)."""
         with agent.transaction() as session:
             review = session.get(Review, review_id)
@@ -279,13 +352,23 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             raise AgentError(404, "no_media", "No file is held for this review.")
         return FileResponse(review.media_path, headers=_SECURITY)
 
-    @app.post("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    @app.post(
+        "/v1/negative",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422),
+    )
     def negative(body: NegativeIn) -> dict[str, int]:
         """Add benign hashes; content that matches one is never reported."""
         signals = validate_signals([s.model_dump() for s in body.signals])
         return {"added": agent.add_negative(signals, body.note)}
 
-    @app.get("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    @app.get(
+        "/v1/negative",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses={200: {"links": _NEGATIVE_LINKS}, **error_responses(401)},
+    )
     def negative_list() -> dict[str, Any]:
         """The negative bank, oldest first."""
         return {
@@ -300,8 +383,13 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
             ]
         }
 
-    @app.delete("/v1/negative/{entry_id}", tags=["negative bank"], dependencies=[authorised_only])
-    def negative_remove(entry_id: int) -> dict[str, int]:
+    @app.delete(
+        "/v1/negative/{entry_id}",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 404, 422),
+    )
+    def negative_remove(entry_id: RowId) -> dict[str, int]:
         """Take a hash out of the negative bank."""
         agent.remove_negative(entry_id)
         return {"removed": entry_id}
@@ -379,6 +467,49 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
     return app
+
+
+#: `/v1/check` takes either body; the JSON one is the `CheckIn` schema.
+_CHECK_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": schema_ref(CheckIn)},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The image or video; it is hashed here, then deleted "
+                        "unless a match holds it for review.",
+                    },
+                    "content_id": {
+                        "type": "string",
+                        "description": "The platform's own id for the content (kept on reviews).",
+                    },
+                },
+            }
+        },
+    },
+}
+_NEGATIVE_LINKS = {
+    "RemoveFirst": {
+        "operationId": "negative_remove_v1_negative__entry_id__delete",
+        "parameters": {"entry_id": "$response.body#/entries/0/id"},
+    }
+}
+
+
+def _agent_error(exc: AgentError) -> tuple[int, str, str, int | None]:
+    return exc.status, exc.code, exc.detail, None
+
+
+def _document(document: dict[str, Any], agent: Agent) -> None:
+    """Limits that come from the agent's settings, in the schemas they bound."""
+    schemas = document["components"]["schemas"]
+    schemas["BatchIn"]["properties"]["requests"]["maxItems"] = agent.settings.max_batch
 
 
 def _review_body(review: Review) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from redress.db.migrate import current_and_head
 from redress.hub.errors import HubError
 from redress.web.context import HubContext, hub
+from redress.web.errors import error_responses
 
 router = APIRouter(tags=["operations"])
 Hub = Annotated[HubContext, Depends(hub)]
@@ -22,7 +23,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=error_responses(503))
 def readyz(context: Hub) -> dict[str, str]:
     """The database answers and its schema is at the latest migration."""
     try:
