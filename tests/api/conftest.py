@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.service import Agent
@@ -18,8 +19,9 @@ from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import credentials, participants
 from redress.hub.api_keys import Scope
 from redress.web.agent_app import create_agent_app
+from redress.web.app import create_app
 from tests.agent.conftest import TOKEN
-from tests.hub.conftest import RunningHub, _migrate, hub_settings, pdq, serve, serve_app
+from tests.hub.conftest import RunningHub, _migrate, hub_settings, pdq, serve_app
 
 
 @dataclass
@@ -27,8 +29,10 @@ class Apis:
     """The running hub and agent, and the credentials for them."""
 
     hub: RunningHub
+    hub_app: FastAPI
     agent_url: str
     agent: Agent
+    agent_app: FastAPI
     keys: dict[str, str]  # "all", one per scope value, and "revoked"
     case: dict[str, str]  # case_number, pin
 
@@ -62,7 +66,10 @@ def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
     database_url = f"sqlite:///{tmp_path / 'hub.db'}"
     _migrate(database_url)
     keys = _keys(database_url)
-    for running in serve(hub_settings(database_url)):
+    settings = hub_settings(database_url)
+    hub_app = create_app(settings)
+    with serve_app(hub_app) as hub_url, httpx.Client(base_url=hub_url, timeout=30) as http:
+        running = RunningHub(hub_url, settings, http)
         case = running.create_case([pdq()])
         agent = Agent(
             AgentSettings(
@@ -74,8 +81,10 @@ def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
             ),
             [HubConfig(name="main", url=running.url, key=keys["all"])],
         )
-        with serve_app(create_agent_app(agent), "the agent") as agent_url:
-            yield Apis(running, agent_url, agent, keys, case)
+        agent_app = create_agent_app(agent)
+        with serve_app(agent_app, "the agent") as agent_url:
+            yield Apis(running, hub_app, agent_url, agent, agent_app, keys, case)
+    hub_app.state.hub.engine.dispose()
 
 
 def client(url: str, **headers: str) -> httpx.Client:
