@@ -21,7 +21,16 @@ from redress.hub.api_keys import Scope
 from redress.web.agent_app import create_agent_app
 from redress.web.app import create_app
 from tests.agent.conftest import TOKEN
-from tests.hub.conftest import RunningHub, _migrate, hub_settings, pdq, serve_app
+from tests.hub.conftest import (  # noqa: F401 (fixtures)
+    RunningHub,
+    _migrate,
+    database_url,
+    hub,
+    hub_settings,
+    pdq,
+    postgres_server,
+    serve_app,
+)
 
 
 @dataclass
@@ -46,8 +55,8 @@ def cheap_pins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(credentials, "_DUMMY_HASH", hasher.hash("0" * credentials.PIN_DIGITS))
 
 
-def _keys(database_url: str) -> dict[str, str]:
-    engine = make_engine(database_url)
+def _keys(url: str) -> dict[str, str]:
+    engine = make_engine(url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             keys = {"all": participants.add_participant(session, "all-scopes", tuple(Scope))}
@@ -63,10 +72,10 @@ def _keys(database_url: str) -> dict[str, str]:
 @pytest.fixture
 def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
     """A hub on SQLite with one case in it, and an agent following it."""
-    database_url = f"sqlite:///{tmp_path / 'hub.db'}"
-    _migrate(database_url)
-    keys = _keys(database_url)
-    settings = hub_settings(database_url)
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    _migrate(url)
+    keys = _keys(url)
+    settings = hub_settings(url)
     hub_app = create_app(settings)
     with serve_app(hub_app) as hub_url, httpx.Client(base_url=hub_url, timeout=30) as http:
         running = RunningHub(hub_url, settings, http)
