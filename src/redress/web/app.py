@@ -150,9 +150,7 @@ def _document_limits(document: dict[str, Any], settings: Settings) -> None:
     for name in ("CaseCreate", "AddItemsIn"):
         schemas[name]["properties"]["items"]["maxItems"] = settings.max_items_per_request
     # Only the current statement can be accepted (an older one is refused with 409).
-    schemas["CaseCreate"]["properties"]["statement_version"]["enum"] = [
-        settings.statement_version
-    ]
+    schemas["CaseCreate"]["properties"]["statement_version"]["enum"] = [settings.statement_version]
 
 
 def _install_observability(app: FastAPI) -> None:
