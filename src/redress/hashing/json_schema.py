@@ -2,9 +2,9 @@
 
 The hashing core (`redress.hashing.signal_types`) stays the one validator at run time, with its
 own error codes and messages; these patterns describe exactly the values it accepts, so that a
-request valid by the published schema is accepted and an invalid one refused. Python's `re`
-reads them the same way the core does (`\\s` is `str.isspace`, `$` allows one final newline,
-which the core strips too).
+request valid by the published schema is accepted and an invalid one refused. They read the
+same in Python's `re` and in ECMA-262 (JSON Schema's dialect): whitespace is spelt out as ASCII
+(`\\s` differs between the two), and `$` may only meet a final newline the core strips anyway.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 ALL_TYPES = ("pdq", "vpdq", "md5", "sha256")
+#: Surrounding whitespace the core strips, as a class both regex dialects agree on.
+SPACE = r"[ \t\n\r\f\v]*"
 _HEX_LENGTH = {"pdq": 64, "md5": 32, "sha256": 64}
 _FRAME_PREFIX = r"[0-9]{1,9},"
 _FRAME_SUFFIX = r",[0-9a-fA-F]{64},[0-9]{1,9}(\.[0-9]{1,3})?"
@@ -25,14 +27,14 @@ VPDQ_PATTERN = rf"^({_ANY_FRAME}\n)*{_GOOD_FRAME}(\n{_ANY_FRAME})*$"
 def type_pattern(name: str) -> str:
     """The type's name in any letter case, with surrounding whitespace (the core strips it)."""
     letters = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
-    return rf"^\s*{letters}\s*$"
+    return rf"^{SPACE}{letters}{SPACE}$"
 
 
 def value_pattern(name: str) -> str:
     """The values of a signal type the core accepts."""
     if name == "vpdq":
         return VPDQ_PATTERN
-    return rf"^\s*[0-9a-fA-F]{{{_HEX_LENGTH[name]}}}\s*$"
+    return rf"^{SPACE}[0-9a-fA-F]{{{_HEX_LENGTH[name]}}}{SPACE}$"
 
 
 def signal_variants(

@@ -14,8 +14,9 @@ from redress.hashing.variants import BANK_VARIANTS
 #: feed (and the compact feed has room for 255 distinct names a block).
 VARIANT_NAMES = tuple(spec.name for spec in BANK_VARIANTS)
 
-#: What `set_contact` accepts as an email address (surrounding whitespace is stripped).
-EMAIL_PATTERN = r"^\s*[^\s@]+@[^\s@]+\s*$"
+#: What `set_contact` accepts as an email address (surrounding whitespace is stripped). ASCII
+#: whitespace only: Python's and JSON Schema's `\s` differ.
+EMAIL_PATTERN = r"^[ \t\n\r\f\v]*[^ \t\n\r\f\v@]+@[^ \t\n\r\f\v@]+[ \t\n\r\f\v]*$"
 
 
 class SignalIn(BaseModel):
