@@ -323,7 +323,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         "/v1/reviews/{review_id}",
         tags=["review"],
         dependencies=[authorised_only],
-        responses=error_responses(401, 404, 409, 422),
+        responses=error_responses(401, 404, 409, 413, 422),
     )
     def decide(review_id: RowId, body: DecisionIn) -> dict[str, Any]:
         """`Blocked` (confirmed NCII, removed) or `NotBlocked`; the hub is told."""
