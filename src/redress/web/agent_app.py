@@ -28,16 +28,24 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from redress.agent.models import Review
 from redress.agent.service import Agent, AgentError, CheckResult, validate_signals
-from redress.hashing.json_schema import signal_schema
 from redress.web import i18n
+from redress.web.agent_schemas import (
+    CHECK_BODY,
+    NEGATIVE_LINKS,
+    BatchCheckIn,
+    BatchIn,
+    CheckIn,
+    DecisionIn,
+    NegativeIn,
+    document_limits,
+)
 from redress.web.app import BodySizeLimit
 from redress.web.errors import error_body, error_responses, install_error_handlers
-from redress.web.openapi import AGENT_TOKEN, extend_openapi, schema_ref
+from redress.web.openapi import AGENT_TOKEN, extend_openapi
 
 _PAGES = Environment(
     loader=PackageLoader("redress.web", "templates"),
@@ -60,63 +68,6 @@ _COOKIE = "redress_moderator"
 #: Row ids of the agent's tables (32-bit integers on PostgreSQL).
 RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 _AUTHORISED = error_responses(401, 422)
-
-
-class SignalIn(BaseModel):
-    """A hash the platform already computed."""
-
-    model_config = ConfigDict(json_schema_extra=signal_schema())
-
-    type: str = Field(max_length=16)
-    value: str = Field(max_length=200_000)
-
-
-class NegativeSignalIn(SignalIn):
-    """A benign hash for the negative bank (PDQ, MD5 or SHA-256)."""
-
-    model_config = ConfigDict(json_schema_extra=signal_schema(("pdq", "md5", "sha256")))
-
-
-class CheckIn(BaseModel):
-    """`POST /v1/check` with hashes."""
-
-    signals: list[SignalIn] = Field(min_length=1, max_length=64)
-    content_id: str | None = Field(default=None, max_length=200)
-
-
-class BatchSignalIn(BaseModel):
-    """A hash in a batch: one that is not valid is answered in place, with its error."""
-
-    type: str = Field(max_length=16)
-    value: str = Field(max_length=200_000)
-
-
-class BatchCheckIn(BaseModel):
-    """One piece of content in a batch."""
-
-    signals: list[BatchSignalIn] = Field(min_length=1, max_length=64)
-    content_id: str | None = Field(default=None, max_length=200)
-
-
-class BatchIn(BaseModel):
-    """`POST /v1/check/batch`: several pieces of content at once. Each is answered in order: its
-    result, or `{"error": {"code", "detail"}}` when its hashes are not valid."""
-
-    requests: list[BatchCheckIn] = Field(min_length=1)
-
-
-class DecisionIn(BaseModel):
-    """A moderator's verdict."""
-
-    decision: str = Field(json_schema_extra={"enum": ["Blocked", "NotBlocked"]})
-    moderator: str = Field(default="api", max_length=100)
-
-
-class NegativeIn(BaseModel):
-    """Benign hashes for the negative bank."""
-
-    signals: list[NegativeSignalIn] = Field(min_length=1, max_length=10_000)
-    note: str | None = Field(default=None, max_length=500)
 
 
 def result_body(result: CheckResult) -> dict[str, Any]:
@@ -169,7 +120,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     app.state.agent = agent
     authorised_only = Security(require_token)
     install_error_handlers(app, domain_error=AgentError, unpack=_agent_error, service="agent")
-    extend_openapi(app, models=(CheckIn,), patch=lambda document: _document(document, agent))
+    extend_openapi(app, models=(CheckIn,), patch=lambda document: document_limits(document, agent))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -232,7 +183,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         tags=["check"],
         dependencies=[authorised_only],
         responses=error_responses(401, 413, 422),
-        openapi_extra={"requestBody": _CHECK_BODY},
+        openapi_extra={"requestBody": CHECK_BODY},
     )
     async def check(request: Request) -> JSONResponse:
         """Check one piece of content: multipart with a `file` field, or JSON hashes.
@@ -367,7 +318,7 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
         "/v1/negative",
         tags=["negative bank"],
         dependencies=[authorised_only],
-        responses={200: {"links": _NEGATIVE_LINKS}, **error_responses(401)},
+        responses={200: {"links": NEGATIVE_LINKS}, **error_responses(401)},
     )
     def negative_list() -> dict[str, Any]:
         """The negative bank, oldest first."""
@@ -469,47 +420,8 @@ def create_agent_app(agent: Agent, *, start: bool = True) -> FastAPI:
     return app
 
 
-#: `/v1/check` takes either body; the JSON one is the `CheckIn` schema.
-_CHECK_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": schema_ref(CheckIn)},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "The image or video; it is hashed here, then deleted "
-                        "unless a match holds it for review.",
-                    },
-                    "content_id": {
-                        "type": "string",
-                        "description": "The platform's own id for the content (kept on reviews).",
-                    },
-                },
-            }
-        },
-    },
-}
-_NEGATIVE_LINKS = {
-    "RemoveFirst": {
-        "operationId": "negative_remove_v1_negative__entry_id__delete",
-        "parameters": {"entry_id": "$response.body#/entries/0/id"},
-    }
-}
-
-
 def _agent_error(exc: AgentError) -> tuple[int, str, str, int | None]:
     return exc.status, exc.code, exc.detail, None
-
-
-def _document(document: dict[str, Any], agent: Agent) -> None:
-    """Limits that come from the agent's settings, in the schemas they bound."""
-    schemas = document["components"]["schemas"]
-    schemas["BatchIn"]["properties"]["requests"]["maxItems"] = agent.settings.max_batch
 
 
 def _review_body(review: Review) -> dict[str, Any]:
