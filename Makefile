@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint smoke fuzz fuzz-quick bench clean translations
+.PHONY: install run test lint smoke fuzz fuzz-quick fuzz-api bench clean translations
 
 install: $(STAMP)
 
@@ -38,6 +38,13 @@ fuzz-quick: $(STAMP)
 # The long run: 10 minutes per target (FUZZ_SECONDS=...), corpora kept in tests/fuzz/corpus-work.
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/run.py --seconds $${FUZZ_SECONDS:-600}
+
+# Schemathesis against the hub and the agent (all checks, stateful phase) with many examples per
+# operation and a fresh seed; `make test` runs the same tests with a few examples and a fixed seed.
+FUZZ_API_EXAMPLES ?= 100
+fuzz-api: $(STAMP)
+	REDRESS_FUZZ_EXAMPLES=$(FUZZ_API_EXAMPLES) REDRESS_FUZZ_SEED=random \
+		$(BIN)/pytest tests/api/test_schemathesis.py -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/hash_throughput.py

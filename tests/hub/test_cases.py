@@ -118,6 +118,7 @@ def test_add_items_and_withdraw_one_then_all(hub: RunningHub) -> None:
     )
     assert late.status_code == 409
     unknown = hub.client.post(f"/v1/cases/{number}/withdraw", json={"pin": pin, "item": "i_x"})
+    assert unknown.status_code == 409  # the case exists; it holds no such item
     assert unknown.json()["code"] == "unknown_item"
 
 

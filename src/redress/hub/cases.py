@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from redress.hub.errors import HubError, not_found_or_wrong_pin
 from redress.hub.events import now, record_event
 from redress.hub.lockout import PinGuard
 from redress.hub.models import Case, Feedback, Item, ItemSignal, Signal
-from redress.hub.schemas import CaseStatus, ItemStatus
+from redress.hub.schemas import EMAIL_PATTERN, CaseStatus, ItemStatus
 from redress.hub.secrets_box import SecretBox
 
 RETRY_WINDOW = timedelta(hours=24)
@@ -298,7 +299,8 @@ def withdraw(session: Session, case: Case, item_ref: str | None) -> None:
     if item_ref is not None:
         item = session.scalar(select(Item).where(Item.ref == item_ref, Item.case_id == case.id))
         if item is None:
-            raise HubError(404, "unknown_item", "This case has no item with that reference.")
+            # 409, not 404: the case (the target) exists; it just holds no such item.
+            raise HubError(409, "unknown_item", "This case has no item with that reference.")
         withdraw_item(session, item, actor="survivor")
         return
     withdraw_items(session, case.items, actor="survivor")
@@ -314,7 +316,7 @@ def set_contact(session: Session, case: Case, email: str | None, box: SecretBox)
     """Store (encrypted) or delete the case's notification email."""
     if email is not None:
         cleaned = email.strip()
-        if "@" not in cleaned or " " in cleaned or len(cleaned) < 3:
+        if not re.search(EMAIL_PATTERN, email):
             raise HubError(422, "invalid_email", "That does not look like an email address.")
         case.contact_secret = box.seal(cleaned, f"contact:{case.id}")
         action = "contact.set"

@@ -5,18 +5,38 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from redress.hashing.json_schema import signal_schema
+from redress.hashing.variants import BANK_VARIANTS
+
+#: The variant names of docs/variants.md: anything else would be free text in every platform's
+#: feed (and the compact feed has room for 255 distinct names a block).
+VARIANT_NAMES = tuple(spec.name for spec in BANK_VARIANTS)
+
+#: What `set_contact` accepts as an email address (surrounding whitespace is stripped). ASCII
+#: whitespace only: Python's and JSON Schema's `\s` differ.
+EMAIL_PATTERN = r"^[ \t\n\r\f\v]*[^ \t\n\r\f\v@]+@[^ \t\n\r\f\v@]+[ \t\n\r\f\v]*$"
 
 
 class SignalIn(BaseModel):
     """A hash as submitted: type and value, and for PDQ its quality (refused below 50)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=signal_schema(pdq_quality=True))
 
     type: str = Field(max_length=16, examples=["pdq"])
     value: str = Field(max_length=200_000)
     quality: int | None = Field(default=None, ge=0, le=100)
-    variant: str | None = Field(default=None, max_length=32)
+    variant: str | None = Field(
+        default=None, max_length=32, json_schema_extra={"enum": [*VARIANT_NAMES, None]}
+    )
+
+    @field_validator("variant")
+    @classmethod
+    def _known_variant(cls, variant: str | None) -> str | None:
+        if variant is not None and variant not in VARIANT_NAMES:
+            raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANT_NAMES)}")
+        return variant
 
 
 class ItemIn(BaseModel):
@@ -68,7 +88,9 @@ class AddItemsIn(PinIn):
 class ContactIn(PinIn):
     """An email for notifications (encrypted at rest), or null to delete it."""
 
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(
+        default=None, max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}
+    )
 
 
 class ItemStatus(BaseModel):
@@ -129,7 +151,7 @@ FeedbackValue = Literal["PendingReview", "Blocked", "NotBlocked"]
 class FeedbackIn(BaseModel):
     """One verdict on one signal."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=signal_schema())
 
     type: str = Field(max_length=16)
     value: str = Field(max_length=200_000)
@@ -151,13 +173,6 @@ class FeedbackResult(BaseModel):
     recorded: int
     unknown: list[int]
     disputed: list[int]
-
-
-class ErrorOut(BaseModel):
-    """Every error's JSON: a stable `code` and what to do."""
-
-    code: str
-    detail: str
 
 
 class OvermatchIn(BaseModel):

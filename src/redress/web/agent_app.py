@@ -9,22 +9,27 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Form, Header, Request
+from fastapi import FastAPI, Form, Header, Query, Request, Security
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
+from fastapi.security import HTTPAuthorizationCredentials
 from jinja2 import Environment, PackageLoader, select_autoescape
 from limits import parse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from redress.agent.models import RATE_LIMIT_COUNTERS, Review
 from redress.agent.service import (
     Agent,
-    AgentBusyError,
     AgentError,
     CheckResult,
     check_vpdq_bounds,
@@ -34,8 +39,20 @@ from redress.clock import Clock
 from redress.web import i18n
 from redress.web.agent_bounds import inline_schema, run_bounded, run_json
 from redress.web.agent_quarantine import quarantine_router
-from redress.web.app import BodySizeLimit, error_body
+from redress.web.agent_schemas import (
+    CHECK_BODY,
+    NEGATIVE_LINKS,
+    BatchCheckIn,
+    BatchIn,
+    CheckIn,
+    DecisionIn,
+    NegativeIn,
+    document_limits,
+)
+from redress.web.app import BodySizeLimit
+from redress.web.errors import error_body, error_responses, install_error_handlers
 from redress.web.moderator_sessions import ModeratorSessions
+from redress.web.openapi import AGENT_TOKEN, extend_openapi
 from redress.web.ratelimit import RateLimiter, make_storage
 from redress.web.security_headers import SecurityHeaders, https_in_effect
 
@@ -59,38 +76,9 @@ _SECURITY = {
 _COOKIE = "redress_moderator"
 
 
-class SignalIn(BaseModel):
-    """A hash the platform already computed."""
-
-    type: str = Field(max_length=16)
-    value: str = Field(max_length=2_000_000)
-
-
-class CheckIn(BaseModel):
-    """`POST /v1/check` with hashes."""
-
-    signals: list[SignalIn] = Field(min_length=1, max_length=64)
-    content_id: str | None = Field(default=None, max_length=200)
-
-
-class BatchIn(BaseModel):
-    """`POST /v1/check/batch`: several pieces of content at once."""
-
-    requests: list[CheckIn] = Field(min_length=1)
-
-
-class DecisionIn(BaseModel):
-    """A moderator's verdict."""
-
-    decision: str
-    moderator: str = Field(default="api", max_length=100)
-
-
-class NegativeIn(BaseModel):
-    """Benign hashes for the negative bank."""
-
-    signals: list[SignalIn] = Field(min_length=1, max_length=10_000)
-    note: str | None = Field(default=None, max_length=500)
+#: Row ids of the agent's tables (32-bit integers on PostgreSQL).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+_AUTHORISED = error_responses(401, 422)
 
 
 def result_body(result: CheckResult) -> dict[str, Any]:
@@ -129,8 +117,10 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
         scheme, _, token = (authorization or "").partition(" ")
         return scheme.lower() == "bearer" and authorised(token.strip())
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer(authorization):
+    def require_token(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(AGENT_TOKEN)],
+    ) -> None:
+        if credentials is None or not authorised(credentials.credentials.strip()):
             raise AgentError(
                 401, "unauthorised", "Send the agent token as 'Authorization: Bearer <token>'."
             )
@@ -146,35 +136,20 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
     app = FastAPI(title="Redress agent", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.agent = agent
     app.state.moderators = moderators
-    authorised_only = Depends(require_token)
-
-    @app.exception_handler(AgentError)
-    async def _agent_error(_request: Request, exc: AgentError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
-
-    @app.exception_handler(AgentBusyError)
-    async def _busy(_request: Request, exc: AgentBusyError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.detail),
-            status_code=exc.status,
-            headers={"Retry-After": str(exc.retry_after)},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse(
-            error_body("invalid_request", f"The request is not valid: {problems}"), status_code=422
-        )
+    authorised_only = Security(require_token)
+    install_error_handlers(app, domain_error=AgentError, unpack=_agent_error, service="agent")
+    extend_openapi(app, models=(CheckIn,), patch=lambda document: document_limits(document, agent))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        responses={503: {"description": "Still loading or catching up with a hub."}},
+    )
     def readyz(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
         """200 once every enabled hub's bank is loaded and caught up once; 503 before.
 
@@ -185,12 +160,25 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
             body["hubs"] = hubs
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["ops"], dependencies=[authorised_only])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        dependencies=[authorised_only],
+        responses={
+            200: {
+                "description": "Prometheus text format.",
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            },
+            **error_responses(401),
+        },
+    )
     def metrics() -> Response:
         """Prometheus metrics: index size, sync lag, check latency, decisions, outbox."""
         return Response(generate_latest(agent.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/hubs", tags=["ops"], dependencies=[authorised_only])
+    @app.get(
+        "/v1/hubs", tags=["ops"], dependencies=[authorised_only], responses=error_responses(401)
+    )
     def hubs() -> dict[str, Any]:
         """Each hub: sync position, live signals per type, item references held, last error."""
         return {
@@ -211,7 +199,13 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
             ]
         }
 
-    @app.post("/v1/check", tags=["check"], dependencies=[authorised_only])
+    @app.post(
+        "/v1/check",
+        tags=["check"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422),
+        openapi_extra={"requestBody": CHECK_BODY},
+    )
     async def check(request: Request) -> JSONResponse:
         """Check one piece of content: multipart with a `file` field, or JSON hashes.
 
@@ -262,7 +256,7 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
             ) from None
         return _check_hashes(body), body.content_id
 
-    def _check_hashes(body: CheckIn) -> CheckResult:
+    def _check_hashes(body: CheckIn | BatchCheckIn) -> CheckResult:
         raw = [s.model_dump() for s in body.signals]
         settings = agent.settings
         check_vpdq_bounds(raw, settings.max_vpdq_signals, settings.max_vpdq_frames)
@@ -272,6 +266,7 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
         "/v1/check/batch",
         tags=["check"],
         dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422, 503),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -307,8 +302,11 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
                 results.append({"error": error_body(exc.code, exc.detail)})
         return {"results": results}
 
-    @app.get("/v1/reviews", tags=["review"], dependencies=[authorised_only])
-    def reviews(status: str = "pending", limit: int = 100) -> dict[str, Any]:
+    @app.get("/v1/reviews", tags=["review"], dependencies=[authorised_only], responses=_AUTHORISED)
+    def reviews(
+        status: Literal["pending", "blocked", "not_blocked"] = "pending",
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
         """Held matches, oldest first."""
         return {"reviews": [_review_body(r) for r in _reviews(status, limit)]}
 
@@ -316,20 +314,36 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
         with agent.transaction() as session:
             return list(
                 session.scalars(
-                    select(Review)
-                    .where(Review.status == status)
-                    .order_by(Review.id)
-                    .limit(max(1, min(limit, 1000)))
+                    select(Review).where(Review.status == status).order_by(Review.id).limit(limit)
                 )
             )
 
-    @app.post("/v1/reviews/{review_id}", tags=["review"], dependencies=[authorised_only])
-    def decide(review_id: int, body: DecisionIn) -> dict[str, Any]:
+    @app.post(
+        "/v1/reviews/{review_id}",
+        tags=["review"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 404, 409, 413, 422),
+    )
+    def decide(review_id: RowId, body: DecisionIn) -> dict[str, Any]:
         """`Blocked` (confirmed NCII, removed) or `NotBlocked`; the hub is told."""
         return _review_body(agent.decide(review_id, body.decision, body.moderator))
 
-    @app.get("/v1/reviews/{review_id}/media", tags=["review"], dependencies=[authorised_only])
-    def media(review_id: int) -> FileResponse:
+    @app.get(
+        "/v1/reviews/{review_id}/media",
+        tags=["review"],
+        dependencies=[authorised_only],
+        responses={
+            200: {
+                "description": "The file, as uploaded.",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("application/octet-stream", "image/*", "video/*")
+                },
+            },
+            **error_responses(401, 404, 422),
+        },
+    )
+    def media(review_id: RowId) -> FileResponse:
         """The uploaded file held for this review (until decided or the retention limit)."""
         with agent.transaction() as session:
             review = session.get(Review, review_id)
@@ -337,13 +351,23 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
             raise AgentError(404, "no_media", "No file is held for this review.")
         return FileResponse(review.media_path, headers=_SECURITY)
 
-    @app.post("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    @app.post(
+        "/v1/negative",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 413, 422),
+    )
     def negative(body: NegativeIn) -> dict[str, int]:
         """Add benign hashes; content that matches one is never reported."""
         signals = validate_signals([s.model_dump() for s in body.signals])
         return {"added": agent.add_negative(signals, body.note)}
 
-    @app.get("/v1/negative", tags=["negative bank"], dependencies=[authorised_only])
+    @app.get(
+        "/v1/negative",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses={200: {"links": NEGATIVE_LINKS}, **error_responses(401)},
+    )
     def negative_list() -> dict[str, Any]:
         """The negative bank, oldest first."""
         return {
@@ -358,8 +382,13 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
             ]
         }
 
-    @app.delete("/v1/negative/{entry_id}", tags=["negative bank"], dependencies=[authorised_only])
-    def negative_remove(entry_id: int) -> dict[str, int]:
+    @app.delete(
+        "/v1/negative/{entry_id}",
+        tags=["negative bank"],
+        dependencies=[authorised_only],
+        responses=error_responses(401, 404, 422),
+    )
+    def negative_remove(entry_id: RowId) -> dict[str, int]:
         """Take a hash out of the negative bank."""
         agent.remove_negative(entry_id)
         return {"removed": entry_id}
@@ -445,6 +474,10 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
     app.add_middleware(SecurityHeaders, https=agent.settings.https)
     app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
     return app
+
+
+def _agent_error(exc: AgentError) -> tuple[int, str, str, int | None]:
+    return exc.status, exc.code, exc.detail, getattr(exc, "retry_after", None)
 
 
 def _review_body(review: Review) -> dict[str, Any]:

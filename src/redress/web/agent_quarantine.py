@@ -3,22 +3,20 @@ them (`redress.agent.quarantine`). Agent token, like every other agent route."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from redress.agent.models import QuarantinedSignal
 from redress.agent.quarantine import QuarantineError
 from redress.agent.service import Agent, AgentError
+from redress.web.errors import error_responses
 
-
-class ErrorOut(BaseModel):
-    """Every error's JSON: a stable `code` and what to do."""
-
-    code: str
-    detail: str
+#: Row ids of the agent's tables (32-bit integers on PostgreSQL).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
 class SignalOut(BaseModel):
@@ -56,9 +54,7 @@ class ReleaseIn(BaseModel):
     operator: str = Field(default="api", min_length=1, max_length=100)
 
 
-_UNAUTHORISED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No or a wrong agent token."}
-}
+_UNAUTHORISED = error_responses(401, 422)
 
 
 def quarantine_out(row: QuarantinedSignal, reported_at: str | None) -> QuarantineOut:
@@ -92,13 +88,9 @@ def quarantine_router(agent: Agent, authorised: Any) -> APIRouter:
     @router.post(
         "/{entry_id}/release",
         response_model=QuarantineOut,
-        responses={
-            **_UNAUTHORISED,
-            404: {"model": ErrorOut, "description": "No such quarantine."},
-            409: {"model": ErrorOut, "description": "Already released."},
-        },
+        responses=error_responses(401, 404, 409, 422),
     )
-    async def quarantine_release(entry_id: int, body: ReleaseIn | None = None) -> QuarantineOut:
+    async def quarantine_release(entry_id: RowId, body: ReleaseIn | None = None) -> QuarantineOut:
         """Act on the signal's matches again; its count of distinct uploads starts from zero."""
         operator = body.operator if body else "api"
         try:

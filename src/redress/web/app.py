@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
@@ -28,18 +26,17 @@ from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.web import busy, ops, portal
 from redress.web.context import HubContext, shared_limits
+from redress.web.errors import error_body, install_error_handlers
 from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
+from redress.web.openapi import extend_openapi
 from redress.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram("redress_http_request_seconds", "HTTP request latency", ["route"])
 
-
-def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """Every error's JSON: a stable `code` and a human `detail`."""
-    return {"code": code, "detail": detail, **extra}
+__all__ = ["BodySizeLimit", "create_app", "create_app_from_env", "error_body"]
 
 
 class BodySizeLimit:
@@ -122,7 +119,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_docs(app)
-    _install_error_handlers(app)
+    install_error_handlers(app, domain_error=HubError, unpack=_hub_error, service="hub")
+    _install_busy_handler(app)
+    extend_openapi(app, patch=lambda document: _document_limits(document, settings))
     _install_observability(app)
     app.add_middleware(
         SecurityHeaders,
@@ -156,38 +155,30 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HubError)
-    async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after or 60)} if exc.status == 429 else None
-        return JSONResponse(error_body(exc.code, exc.detail), exc.status, headers=headers)
+def _hub_error(exc: HubError) -> tuple[int, str, str, int | None]:
+    return exc.status, exc.code, exc.detail, exc.retry_after
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-            problems.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
-        detail = "The request is not valid: " + "; ".join(problems[:10])
-        return JSONResponse(error_body("invalid_request", detail), 422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+def _install_busy_handler(app: FastAPI) -> None:
+    """A database refusing for contention is 503 busy with Retry-After (see `busy`), never 500."""
 
     @app.exception_handler(OperationalError)
     async def database_error(request: Request, exc: OperationalError) -> Response:
         if busy.is_busy(exc):
             return busy.busy_response(request)
-        return await unexpected(request, exc)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         LOGGER.error("unhandled error", extra={"error": type(exc).__name__})
         return JSONResponse(
             error_body("internal_error", "Something went wrong on the hub; try again later."), 500
         )
+
+
+def _document_limits(document: dict[str, Any], settings: Settings) -> None:
+    """Limits that come from settings, in the request schemas that they bound."""
+    schemas = document["components"]["schemas"]
+    for name in ("CaseCreate", "AddItemsIn"):
+        schemas[name]["properties"]["items"]["maxItems"] = settings.max_items_per_request
+    # Only the current statement can be accepted (an older one is refused with 409).
+    schemas["CaseCreate"]["properties"]["statement_version"]["enum"] = [settings.statement_version]
 
 
 def _install_observability(app: FastAPI) -> None:

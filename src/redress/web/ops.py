@@ -19,6 +19,7 @@ from redress.db.migrate import current_and_head
 from redress.hub import flood
 from redress.hub.errors import HubError
 from redress.web.context import HubContext, hub
+from redress.web.errors import error_responses
 
 router = APIRouter(tags=["operations"])
 Hub = Annotated[HubContext, Depends(hub)]
@@ -30,7 +31,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=error_responses(503))
 def readyz(context: Hub) -> dict[str, str]:
     """The database answers and its schema is at the latest migration."""
     try:

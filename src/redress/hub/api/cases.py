@@ -24,8 +24,24 @@ from redress.hub.schemas import (
     WithdrawIn,
 )
 from redress.web.context import HubContext, client_address, hub
+from redress.web.errors import error_responses
 
 router = APIRouter(prefix="/v1", tags=["survivor cases"])
+#: What every call on an existing case can be refused with (number and PIN are the credentials).
+OWNED = error_responses(401, 413, 422, 429)
+#: Links for the stateful API tests and for readers: what to do with a new case.
+_CASE_LINKS = {
+    name: {
+        "operationId": operation,
+        "parameters": {"case_number": "$response.body#/case_number"},
+        "requestBody": {"pin": "$response.body#/pin"},
+    }
+    for name, operation in (
+        ("CaseStatus", "case_status_v1_cases__case_number__status_post"),
+        ("SetContact", "set_contact_v1_cases__case_number__contact_post"),
+        ("Withdraw", "withdraw_v1_cases__case_number__withdraw_post"),
+    )
+}
 Hub = Annotated[HubContext, Depends(hub)]
 
 
@@ -55,7 +71,15 @@ def get_statement(context: Hub) -> Statement:
     )
 
 
-@router.post("/cases", response_model=CaseCreated, status_code=201)
+@router.post(
+    "/cases",
+    response_model=CaseCreated,
+    status_code=201,
+    responses={
+        201: {"description": "The case number and PIN (shown once).", "links": _CASE_LINKS},
+        **error_responses(409, 413, 422, 429),
+    },
+)
 def create_case(
     body: CaseCreate,
     request: Request,
@@ -86,7 +110,7 @@ def create_case(
     return CaseCreated(case_number=created.case_number, pin=created.pin)
 
 
-@router.post("/cases/{case_number}/status", response_model=CaseStatus)
+@router.post("/cases/{case_number}/status", response_model=CaseStatus, responses=OWNED)
 def case_status(
     case_number: str, body: PinIn, request: Request, response: Response, context: Hub
 ) -> CaseStatus:
@@ -97,7 +121,11 @@ def case_status(
     return status
 
 
-@router.post("/cases/{case_number}/items", response_model=CaseStatus)
+@router.post(
+    "/cases/{case_number}/items",
+    response_model=CaseStatus,
+    responses={**OWNED, **error_responses(409)},
+)
 def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub) -> CaseStatus:
     """Add more images or videos (as hashes) to an existing case."""
     items = validate_items(body.items, context.settings)
@@ -106,7 +134,11 @@ def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub
         return cases.case_status(session, case)
 
 
-@router.post("/cases/{case_number}/withdraw", response_model=CaseStatus)
+@router.post(
+    "/cases/{case_number}/withdraw",
+    response_model=CaseStatus,
+    responses={**OWNED, **error_responses(409)},
+)
 def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub) -> CaseStatus:
     """Withdraw one item (`item`: its reference) or the whole case; platforms are told."""
     with owned_case(context, request, case_number, body.pin) as (session, case):
@@ -114,7 +146,7 @@ def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub)
         return cases.case_status(session, case)
 
 
-@router.post("/cases/{case_number}/contact", response_model=CaseStatus)
+@router.post("/cases/{case_number}/contact", response_model=CaseStatus, responses=OWNED)
 def set_contact(case_number: str, body: ContactIn, request: Request, context: Hub) -> CaseStatus:
     """Opt in to email notifications (stored encrypted), or send `email: null` to delete it."""
     with owned_case(context, request, case_number, body.pin) as (session, case):

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -22,7 +23,6 @@ from redress.hub.feedback import record_feedback, record_overmatch
 from redress.hub.models import Signal
 from redress.hub.participants import authenticate
 from redress.hub.schemas import (
-    ErrorOut,
     FeedbackBatch,
     FeedbackResult,
     FeedPage,
@@ -31,40 +31,42 @@ from redress.hub.schemas import (
     OvermatchResult,
 )
 from redress.web.context import HubContext, hub
+from redress.web.errors import error_responses
+from redress.web.openapi import bearer_token, scopes_of
 from redress.wire import MEDIA_TYPE
 
-router = APIRouter(prefix="/v1", tags=["platforms"])
+router = APIRouter(prefix="/v1", tags=["platforms"], responses=error_responses(401, 403, 422))
 Hub = Annotated[HubContext, Depends(hub)]
-
-
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
-    """The key from `Authorization: Bearer ...`."""
-    if authorization is None:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-Key = Annotated[str | None, Depends(bearer)]
+FeedKey = Annotated[str | None, Security(bearer_token, scopes=scopes_of(Scope.FEED_READ))]
+FeedbackKey = Annotated[str | None, Security(bearer_token, scopes=scopes_of(Scope.FEEDBACK_WRITE))]
+#: A cursor is a feed sequence number in decimal (18 digits are far more than a feed reaches,
+#: and keep it inside the database's 64-bit integers).
+CURSOR_PATTERN = r"^[0-9]{0,18}$"
+Cursor = Annotated[
+    str,
+    Query(
+        max_length=32,
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+        description="`next_cursor` (or `X-Next-Cursor`) from the previous page; empty to start.",
+    ),
+]
 
 
 def parse_cursor(cursor: str) -> int:
     """The sequence number inside a cursor ('' or '0' is the start of the feed)."""
-    if not cursor:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 19:
+    if not re.search(CURSOR_PATTERN, cursor):
         raise HubError(
             400, "bad_cursor", "The cursor is not one this hub gave out; start again without it."
         )
-    return int(cursor)
+    return int(cursor) if cursor.strip() else 0
 
 
-@router.get("/feed", response_model=FeedPage)
+@router.get("/feed", response_model=FeedPage, responses=error_responses(400))
 def feed(
     context: Hub,
-    key: Key,
-    cursor: Annotated[str, Query(max_length=32)] = "",
-    limit: Annotated[int, Query(ge=1)] = 1000,
+    key: FeedKey,
+    cursor: Cursor = "",
+    limit: Annotated[int, Query(ge=1, le=2**63 - 1)] = 1000,
 ) -> FeedPage:
     """The append-only feed after `cursor`: signals added and removed, oldest first.
 
@@ -94,13 +96,26 @@ def feed(
 @router.get(
     "/feed.bin",
     response_class=StreamingResponse,
-    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "zstd-compressed blocks"}},
+    responses={
+        200: {
+            "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "zstd-compressed blocks",
+            "headers": {
+                "X-Next-Cursor": {
+                    "description": "Pass back as `cursor`.",
+                    "schema": {"type": "string"},
+                },
+                "X-Feed-Head": {"description": "The newest entry.", "schema": {"type": "string"}},
+            },
+        },
+        **error_responses(400),
+    },
 )
 async def feed_binary(
     request: Request,
     context: Hub,
-    key: Key,
-    cursor: Annotated[str, Query(max_length=32)] = "",
+    key: FeedKey,
+    cursor: Cursor = "",
     limit: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,
 ) -> StreamingResponse:
@@ -138,8 +153,8 @@ async def feed_binary(
     )
 
 
-@router.post("/feedback", response_model=FeedbackResult)
-def feedback(body: FeedbackBatch, context: Hub, key: Key) -> FeedbackResult:
+@router.post("/feedback", response_model=FeedbackResult, responses=error_responses(413))
+def feedback(body: FeedbackBatch, context: Hub, key: FeedbackKey) -> FeedbackResult:
     """Per signal: `PendingReview` (matched), `Blocked` (confirmed, removed) or `NotBlocked`.
 
     The latest verdict per platform per signal counts. Unknown signals are listed by position.
@@ -181,13 +196,9 @@ def feedback(body: FeedbackBatch, context: Hub, key: Key) -> FeedbackResult:
 @router.post(
     "/overmatching",
     response_model=OvermatchResult,
-    responses={
-        401: {"model": ErrorOut, "description": "No, an invalid or a revoked API key."},
-        403: {"model": ErrorOut, "description": "The key lacks the feedback:write scope."},
-        422: {"model": ErrorOut, "description": "A report is not valid (its position given)."},
-    },
+    responses=error_responses(413),
 )
-def overmatching(body: OvermatchBatch, context: Hub, key: Key) -> OvermatchResult:
+def overmatching(body: OvermatchBatch, context: Hub, key: FeedbackKey) -> OvermatchResult:
     """Report signals that matched abnormally many distinct uploads on your platform (your
     agent quarantined them locally). Needs `feedback:write`: a report is feedback on a signal.
 
@@ -207,7 +218,11 @@ def overmatching(body: OvermatchBatch, context: Hub, key: Key) -> OvermatchResul
             except InvalidSignalError as exc:
                 raise HubError(422, "invalid_signal", f"report {index}: {exc.message}") from None
             signal = session.scalar(
-                select(Signal).where(Signal.type == kind.name, Signal.value == value)
+                select(Signal).where(
+                    Signal.type == kind.name,
+                    Signal.value == value,
+                    Signal.status != "unpublished",  # held for review: not known to platforms
+                )
             )
             if signal is None:
                 unknown.append(index)

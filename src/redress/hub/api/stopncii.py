@@ -9,15 +9,17 @@ signal types StopNCII knows are exported: PDQ as `ImagePDQ`, MD5 as `VideoMD5`.
 
 from __future__ import annotations
 
-import base64
+import re
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query, Security
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from redress.hashing.errors import InvalidSignalError
+from redress.hashing.json_schema import value_pattern
 from redress.hashing.signal_types import get_signal_type
 from redress.hub.api_keys import Scope
 from redress.hub.bank import ValidSignal, add_item
@@ -26,8 +28,14 @@ from redress.hub.feedback import record_feedback
 from redress.hub.models import Feedback, Item, ItemSignal, Signal
 from redress.hub.participants import Caller, authenticate
 from redress.web.context import HubContext, hub
+from redress.web.errors import error_responses
+from redress.web.openapi import stopncii_keys
 
-router = APIRouter(prefix="/stopncii/v1", tags=["StopNCII-compatible"])
+router = APIRouter(
+    prefix="/stopncii/v1",
+    tags=["StopNCII-compatible"],
+    responses=error_responses(401, 403, 413, 422),
+)
 Hub = Annotated[HubContext, Depends(hub)]
 
 TO_STOPNCII = {"pdq": "ImagePDQ", "md5": "VideoMD5"}
@@ -35,16 +43,55 @@ FROM_STOPNCII = {name: kind for kind, name in TO_STOPNCII.items()}
 FEEDBACK_VALUES = {"PendingReview", "Blocked", "NotBlocked"}
 #: Checkpoints lag this far behind the clock so a transaction that commits late is re-read.
 SAFETY_SECONDS = 30
+#: A page token: the (time, id) of the last record served. Opaque to clients.
+TOKEN_PATTERN = r"^(?:([0-9]{1,18})\.([0-9]{1,18}))?$"  # noqa: S105 (a regular expression)
+MAX_INT64 = 2**63 - 1
+FeedKeys = Annotated[list[str], Security(stopncii_keys, scopes=[Scope.FEED_READ.value])]
+FeedbackKeys = Annotated[list[str], Security(stopncii_keys, scopes=[Scope.FEEDBACK_WRITE.value])]
+SubmitKeys = Annotated[list[str], Security(stopncii_keys, scopes=[Scope.HASHES_SUBMIT.value])]
 
 
-def _key(
-    subscription: Annotated[str | None, Header(alias="Ocp-Apim-Subscription-Key")] = None,
-    function: Annotated[str | None, Header(alias="x-functions-key")] = None,
-) -> list[str]:
-    return [k for k in (subscription, function) if k]
+class FeedbackBody(BaseModel):
+    """`POST /stopncii/v1/SubmitFeedback`. Each entry is `{"hashValue", "feedbackValue":
+    PendingReview|Blocked|NotBlocked, "tags": [...]}`; an entry that is not one, or names a
+    hash this hub does not hold, is skipped and listed in `skipped` (the rest are recorded)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    hashFeedbacks: list[Any]  # noqa: N815 (StopNCII's field name)
 
 
-Keys = Annotated[list[str], Depends(_key)]
+def _stopncii_hash(signal_type: str, kind: str) -> dict[str, Any]:
+    return {
+        "title": signal_type,
+        "properties": {
+            "signalType": {"enum": [signal_type, f"StopNCIISignalType.{signal_type}"]},
+            "hashValue": {"type": "string", "pattern": value_pattern(kind)},
+        },
+    }
+
+
+class HashRecord(BaseModel):
+    """One hash a platform found: `ImagePDQ` (64 hex characters) or `VideoMD5` (32)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "anyOf": [_stopncii_hash(name, kind) for name, kind in FROM_STOPNCII.items()]
+        },
+    )
+
+    signalType: str  # noqa: N815 (StopNCII's field names)
+    hashValue: str  # noqa: N815
+    CSPFeedbacks: list[Any] = Field(default_factory=list)
+
+
+class HashesBody(BaseModel):
+    """`POST /stopncii/v1/SubmitHashes`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    hashRecords: list[HashRecord]  # noqa: N815
 
 
 def _caller(session: Session, keys: list[str], scope: Scope) -> Caller:
@@ -59,17 +106,15 @@ def _caller(session: Session, keys: list[str], scope: Scope) -> Caller:
 
 
 def _token(timestamp: int, signal_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{timestamp}:{signal_id}".encode()).decode()
+    return f"{timestamp}.{signal_id}"
 
 
-def _untoken(token: str) -> tuple[int, int]:
-    try:
-        timestamp, signal_id = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        return int(timestamp), int(signal_id)
-    except (ValueError, UnicodeDecodeError):
-        raise HubError(
-            400, "bad_page_token", "nextPageToken is not one this hub gave out."
-        ) from None
+def _untoken(token: str) -> tuple[int, int] | None:
+    """The (time, id) a page token carries; None for an empty token (the first page)."""
+    found = re.search(TOKEN_PATTERN, token)
+    if found is None:
+        raise HubError(400, "bad_page_token", "nextPageToken is not one this hub gave out.")
+    return None if found[1] is None else (int(found[1]), int(found[2]))
 
 
 def _record(session: Session, signal: Signal) -> dict[str, Any]:
@@ -99,13 +144,16 @@ def _record(session: Session, signal: Signal) -> dict[str, Any]:
     }
 
 
-@router.get("/FetchHashes")
+@router.get("/FetchHashes", responses=error_responses(400))
 def fetch_hashes(
     context: Hub,
-    keys: Keys,
-    start_timestamp: Annotated[int, Query(alias="startTimestamp", ge=0)] = 0,
+    keys: FeedKeys,
+    start_timestamp: Annotated[int, Query(alias="startTimestamp", ge=0, le=MAX_INT64)] = 0,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 800,
-    next_page_token: Annotated[str | None, Query(alias="nextPageToken", max_length=200)] = None,
+    next_page_token: Annotated[
+        str | None,
+        Query(alias="nextPageToken", max_length=200, json_schema_extra={"pattern": TOKEN_PATTERN}),
+    ] = None,
 ) -> dict[str, Any]:
     """Every PDQ/MD5 hash changed since `startTimestamp`, in (time, id) order, paged."""
     with context.transaction() as session:
@@ -115,12 +163,12 @@ def fetch_hashes(
             Signal.modified_at >= start_timestamp,
             Signal.status != "unpublished",  # held for review, or never released
         )
-        if next_page_token:
-            after_ts, after_id = _untoken(next_page_token)
+        after = _untoken(next_page_token) if next_page_token is not None else None
+        if after is not None:
             query = query.where(
                 or_(
-                    Signal.modified_at > after_ts,
-                    and_(Signal.modified_at == after_ts, Signal.id > after_id),
+                    Signal.modified_at > after[0],
+                    and_(Signal.modified_at == after[0], Signal.id > after[1]),
                 )
             )
         rows = list(
@@ -159,25 +207,22 @@ def _record_csp_feedback(
     verdict = entry.get("feedbackValue")
     if verdict not in FEEDBACK_VALUES:
         return False
+    tags = entry.get("tags")
     record_feedback(
         session,
         participant_id=caller.participant_id,
         signal=signal,
         value=str(verdict),
-        tags=[str(t) for t in entry.get("tags") or []],
+        tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         dispute_threshold=context.settings.dispute_threshold,
     )
     return True
 
 
 @router.post("/SubmitFeedback")
-def submit_feedback(
-    context: Hub, keys: Keys, payload: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+def submit_feedback(context: Hub, keys: FeedbackKeys, payload: FeedbackBody) -> dict[str, Any]:
     """`{"count", "hashFeedbacks": [{"hashValue", "feedbackValue", "tags"}]}`."""
-    entries = payload.get("hashFeedbacks")
-    if not isinstance(entries, list):
-        raise HubError(422, "invalid_request", "Expected 'hashFeedbacks': a list of feedback.")
+    entries = payload.hashFeedbacks
     recorded, unknown = 0, []
     with context.transaction() as session:
         caller = _caller(session, keys, Scope.FEEDBACK_WRITE)
@@ -195,28 +240,21 @@ def submit_feedback(
 
 
 @router.post("/SubmitHashes")
-def submit_hashes(
-    context: Hub, keys: Keys, payload: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+def submit_hashes(context: Hub, keys: SubmitKeys, payload: HashesBody) -> dict[str, Any]:
     """Hashes a platform found itself (scope `hashes:submit`), with its feedback on each."""
-    records = payload.get("hashRecords")
-    if not isinstance(records, list):
-        raise HubError(422, "invalid_request", "Expected 'hashRecords': a list of hash records.")
     added = 0
     with context.transaction() as session:
         caller = _caller(session, keys, Scope.HASHES_SUBMIT)
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                raise HubError(422, "invalid_request", f"hashRecords[{index}] is not an object.")
+        for index, record in enumerate(payload.hashRecords):
             # python-threatexchange sends str(enum): "StopNCIISignalType.ImagePDQ".
-            name = str(record.get("signalType", "")).rsplit(".", 1)[-1]
+            name = record.signalType.rsplit(".", 1)[-1]
             kind = FROM_STOPNCII.get(name)
             if kind is None:
                 raise HubError(
                     422, "invalid_signal", f"hashRecords[{index}]: signalType {name!r} unsupported."
                 )
             try:
-                value = get_signal_type(kind).normalize(str(record.get("hashValue", "")))
+                value = get_signal_type(kind).normalize(record.hashValue)
             except InvalidSignalError as exc:
                 raise HubError(
                     422, "invalid_signal", f"hashRecords[{index}]: {exc.message}"
@@ -228,7 +266,7 @@ def submit_hashes(
                 actor=f"participant:{caller.participant_id}",
             )
             signal = item.links[0].signal if item.links else _signal_for(session, value, kind)
-            for feedback in record.get("CSPFeedbacks") or []:
+            for feedback in record.CSPFeedbacks:
                 if signal is not None and isinstance(feedback, dict):
                     _record_csp_feedback(session, context, caller, signal, feedback)
             added += 1

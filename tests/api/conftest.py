@@ -1,0 +1,101 @@
+"""A hub and an agent following it, both served over loopback, with every kind of credential
+their APIs know: platform keys per scope, a revoked key, a case (number and PIN), the agent
+token. Shared by the schemathesis runs and the authorisation matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+from redress.agent.config import AgentSettings, HubConfig
+from redress.agent.service import Agent
+from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.hub import credentials, participants
+from redress.hub.api_keys import Scope
+from redress.web.agent_app import create_agent_app
+from redress.web.app import create_app
+from tests.agent.conftest import TOKEN
+from tests.hub.conftest import (  # noqa: F401 (fixtures)
+    RunningHub,
+    _migrate,
+    database_url,
+    hub,
+    hub_settings,
+    pdq,
+    postgres_server,
+    serve_app,
+)
+
+
+@dataclass
+class Apis:
+    """The running hub and agent, and the credentials for them."""
+
+    hub: RunningHub
+    hub_app: FastAPI
+    agent_url: str
+    agent: Agent
+    agent_app: FastAPI
+    keys: dict[str, str]  # "all", one per scope value, and "revoked"
+    case: dict[str, str]  # case_number, pin
+
+
+@pytest.fixture
+def cheap_pins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its cheapest for PINs: the APIs' behaviour is the same, a thousand requests
+    on a shared CI machine are not minutes of hashing."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(credentials, "_hasher", hasher)
+    monkeypatch.setattr(credentials, "_DUMMY_HASH", hasher.hash("0" * credentials.PIN_DIGITS))
+
+
+def _keys(url: str) -> dict[str, str]:
+    engine = make_engine(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            keys = {"all": participants.add_participant(session, "all-scopes", tuple(Scope))}
+            for scope in Scope:
+                keys[scope.value] = participants.add_participant(session, f"only-{scope}", (scope,))
+            keys["revoked"] = participants.add_participant(session, "revoked", tuple(Scope))
+            participants.revoke_participant(session, "revoked")
+        return keys
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
+    """A hub on SQLite with one case in it, and an agent following it."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    _migrate(url)
+    keys = _keys(url)
+    settings = hub_settings(url)
+    hub_app = create_app(settings)
+    with serve_app(hub_app) as hub_url, httpx.Client(base_url=hub_url, timeout=30) as http:
+        running = RunningHub(hub_url, settings, http)
+        case = running.create_case([pdq()])
+        agent = Agent(
+            AgentSettings(
+                database_url=f"sqlite:///{tmp_path / 'agent.db'}",
+                state_dir=str(tmp_path / "agent-state"),
+                token=TOKEN,
+                poll_seconds=0.2,
+                long_poll_seconds=1,
+            ),
+            [HubConfig(name="main", url=running.url, key=keys["all"])],
+        )
+        agent_app = create_agent_app(agent)
+        with serve_app(agent_app, "the agent") as agent_url:
+            yield Apis(running, hub_app, agent_url, agent, agent_app, keys, case)
+    hub_app.state.hub.engine.dispose()
+
+
+def client(url: str, **headers: str) -> httpx.Client:
+    """An HTTP client for one of the services, not following redirects."""
+    return httpx.Client(base_url=url, timeout=30, headers=headers, follow_redirects=False)
