@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.service import Agent
+from redress.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import credentials, participants
 from redress.hub.api_keys import Scope
@@ -44,6 +45,11 @@ class Apis:
     agent_app: FastAPI
     keys: dict[str, str]  # "all", one per scope value, and "revoked"
     case: dict[str, str]  # case_number, pin
+    agent_clock: ManualClock  # times the moderator sign-in limit; tests move it
+
+
+#: The hub's metrics token in these tests.
+METRICS_TOKEN = "metrics-token-for-the-api-tests"
 
 
 @pytest.fixture
@@ -75,7 +81,7 @@ def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     _migrate(url)
     keys = _keys(url)
-    settings = hub_settings(url)
+    settings = hub_settings(url, metrics_token=METRICS_TOKEN)
     hub_app = create_app(settings)
     with serve_app(hub_app) as hub_url, httpx.Client(base_url=hub_url, timeout=30) as http:
         running = RunningHub(hub_url, settings, http)
@@ -90,9 +96,10 @@ def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
             ),
             [HubConfig(name="main", url=running.url, key=keys["all"])],
         )
-        agent_app = create_agent_app(agent)
+        agent_clock = ManualClock()
+        agent_app = create_agent_app(agent, clock=agent_clock)
         with serve_app(agent_app, "the agent") as agent_url:
-            yield Apis(running, hub_app, agent_url, agent, agent_app, keys, case)
+            yield Apis(running, hub_app, agent_url, agent, agent_app, keys, case, agent_clock)
     hub_app.state.hub.engine.dispose()
 
 

@@ -9,8 +9,6 @@ and in StopNCII's header; sessions as cookies), over real HTTP.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -26,7 +24,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from redress.hub.api_keys import Scope
 from tests.agent.conftest import TOKEN
-from tests.api.conftest import Apis, client
+from tests.api.conftest import METRICS_TOKEN, Apis, client
 from tests.hub.conftest import MD5_A, PDQ_A, PDQ_B
 
 KEYS = tuple(f"key:{scope.value}" for scope in Scope)
@@ -39,6 +37,8 @@ CALLERS = (
     "wrong_agent_token",
     "moderator",
     "expired_session",
+    "ended_session",
+    "metrics_token",
 )
 CSRF = "csrf-token-for-the-authorisation-matrix"
 MODERATOR = "matrix moderator"
@@ -87,6 +87,7 @@ class Call:
     json: Any = None
     form: Any = None
     path: Mapping[str, Any] = field(default_factory=dict)
+    ends_sessions: bool = False  # signs the caller out: fresh sign-ins for the rows after it
 
 
 @dataclass
@@ -122,6 +123,9 @@ FEEDBACK = {"feedback": [{"type": "pdq", "value": PDQ_A, "feedback": "PendingRev
 HASH_RECORDS = {"hashRecords": [{"signalType": "VideoMD5", "hashValue": MD5_A}]}
 STOPNCII_FEEDBACK = {"hashFeedbacks": [{"hashValue": PDQ_A, "feedbackValue": "Blocked"}]}
 SIGNALS = {"signals": [{"type": "pdq", "value": PDQ_B}]}
+OVERMATCHING = {
+    "reports": [{"type": "pdq", "value": PDQ_A, "distinct_uploads": 500, "window_seconds": 3600}]
+}
 
 #: (method, path) -> (request, expected status per caller). One row per route.
 HUB: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
@@ -131,7 +135,7 @@ HUB: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
     ("GET", "/static"): (Call(path={"file": "css/portal.css"}), everyone(200)),
     ("GET", "/healthz"): (GET, everyone(200)),
     ("GET", "/readyz"): (GET, everyone(200)),
-    ("GET", "/metrics"): (GET, everyone(200)),
+    ("GET", "/metrics"): (GET, only(("metrics_token",), 200, 401)),
     ("GET", "/v1/statement"): (GET, everyone(200)),
     ("POST", "/v1/cases"): (
         Call(json=lambda c: {"statement_version": c.statement_version, "items": ITEMS}),
@@ -153,6 +157,7 @@ HUB: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
     ("GET", "/v1/feed"): (GET, scoped(Scope.FEED_READ)),
     ("GET", "/v1/feed.bin"): (GET, scoped(Scope.FEED_READ)),
     ("POST", "/v1/feedback"): (Call(json=FEEDBACK), scoped(Scope.FEEDBACK_WRITE)),
+    ("POST", "/v1/overmatching"): (Call(json=OVERMATCHING), scoped(Scope.FEEDBACK_WRITE)),
     ("GET", "/stopncii/v1/FetchHashes"): (GET, scoped(Scope.FEED_READ)),
     ("POST", "/stopncii/v1/SubmitFeedback"): (
         Call(json=STOPNCII_FEEDBACK),
@@ -175,7 +180,11 @@ HUB: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
     ),
     ("GET", "/status"): (GET, only(("survivor",), 303, 200)),
     ("POST", "/status"): (
-        Call(form=portal_form(case_number=lambda c: c.case_number, pin=lambda c: c.pin)),
+        # A new sign-in replaces the one this browser had.
+        Call(
+            form=portal_form(case_number=lambda c: c.case_number, pin=lambda c: c.pin),
+            ends_sessions=True,
+        ),
         everyone(303),
     ),
     ("GET", "/status/case"): (GET, survivor(200)),
@@ -187,7 +196,10 @@ HUB: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
     ("POST", "/status/contact"): (Call(form=portal_form(email="a@example.org")), survivor(303)),
     ("GET", "/status/add"): (GET, survivor(200)),
     ("POST", "/status/add"): (Call(form=portal_form(payload=payload)), survivor(303)),
-    ("POST", "/status/signout"): (GET, everyone(303)),
+    # Sign-out and the quick exit end the survivor's session: leaving always works.
+    ("POST", "/status/signout"): (Call(form=portal_form(), ends_sessions=True), everyone(303)),
+    ("GET", "/exit"): (Call(params={"csrf": CSRF}, ends_sessions=True), everyone(303)),
+    ("POST", "/exit"): (Call(form=portal_form(), ends_sessions=True), everyone(204)),
     ("GET", "/support"): (GET, everyone(200)),
     ("GET", "/lang/{code}"): (Call(path={"code": "es"}), everyone(303)),
 }
@@ -214,13 +226,25 @@ AGENT: dict[tuple[str, str], tuple[Call, dict[str, Expected]]] = {
     ("DELETE", "/v1/negative/{entry_id}"): (Call(path={"entry_id": NO_ROW}), agent_token(404)),
     # The moderator page: its sign-in for everyone, decisions only with a moderator's cookie.
     ("GET", "/review"): (GET, everyone(200)),
-    ("POST", "/review/signin"): (Call(form={"token": TOKEN, "name": MODERATOR}), everyone(303)),
+    ("POST", "/review/signin"): (  # a new sign-in replaces the one this browser had
+        Call(form={"token": TOKEN, "name": MODERATOR}, ends_sessions=True),
+        everyone(303),
+    ),
     ("POST", "/review/{review_id}"): (
         Call(
             form=lambda c: {"decision": "Blocked", "csrf": c.moderator_csrf},
             path={"review_id": NO_ROW},
         ),
         only(("moderator",), 404, 403),
+    ),
+    ("POST", "/review/signout"): (
+        Call(form=lambda c: {"csrf": c.moderator_csrf}, ends_sessions=True),
+        everyone(200),
+    ),
+    ("GET", "/v1/quarantine"): (GET, agent_token()),
+    ("POST", "/v1/quarantine/{entry_id}/release"): (
+        Call(path={"entry_id": NO_ROW}),
+        agent_token(404),
     ),
 }
 
@@ -239,18 +263,42 @@ def _cookies(**values: str) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{name}={value}" for name, value in values.items())}
 
 
-def callers(apis: Apis) -> dict[str, dict[str, str]]:
-    """The headers each kind of caller sends."""
+def _survivor_cookie(apis: Apis, *, sign_out: bool = False) -> str:
+    """A survivor's session cookie from a real sign-in (ended on the server if `sign_out`)."""
     with client(apis.hub.url) as hub:
         hub.cookies.set("redress_csrf", CSRF)
         signed_in = hub.post(
             "/status",
             data={"csrf": CSRF, "case_number": apis.case["case_number"], "pin": apis.case["pin"]},
         )
-    assert signed_in.status_code == 303, signed_in.text
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = signed_in.cookies["redress_case"]
+        if sign_out:
+            assert hub.post("/status/signout", data={"csrf": CSRF}).status_code == 303
+    return cookie
+
+
+def _moderator_cookie(apis: Apis, *, sign_out: bool = False) -> tuple[str, str]:
+    """A moderator's session cookie and its CSRF token from a real sign-in (ended on the
+    agent if `sign_out`). The sign-in limit's clock moves on a minute first."""
+    apis.agent_clock.advance(61)
     with client(apis.agent_url) as agent:
         moderated = agent.post("/review/signin", data={"token": TOKEN, "name": MODERATOR})
-    assert moderated.status_code == 303, moderated.text
+        assert moderated.status_code == 303, moderated.text
+        cookie = moderated.cookies["redress_moderator"]
+        page = agent.get("/review").text
+        csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        if sign_out:
+            assert agent.post("/review/signout", data={"csrf": csrf}).status_code == 200
+    return cookie, csrf
+
+
+def callers(apis: Apis) -> tuple[dict[str, dict[str, str]], str]:
+    """The headers each kind of caller sends, and the moderator's CSRF token."""
+    survivor_cookie = _survivor_cookie(apis)
+    moderator_cookie, moderator_csrf = _moderator_cookie(apis)
+    ended_survivor = _survivor_cookie(apis, sign_out=True)
+    ended_moderator, _ = _moderator_cookie(apis, sign_out=True)
     box = apis.hub_app.state.hub.box
     expired_case = URLSafeTimedSerializer(
         box.derive("portal-session"), salt="case", signer=_Yesterday
@@ -258,16 +306,18 @@ def callers(apis: Apis) -> dict[str, dict[str, str]]:
     expired_moderator = _Yesterday(TOKEN, salt="redress-agent-moderator").sign(MODERATOR).decode()
     headers = {
         "anonymous": {},
-        "survivor": _cookies(redress_case=signed_in.cookies["redress_case"]),
+        "survivor": _cookies(redress_case=survivor_cookie),
         "revoked_key": _key_headers(apis.keys["revoked"]),
         "agent_token": {"Authorization": f"Bearer {TOKEN}"},
         "wrong_agent_token": {"Authorization": "Bearer not-the-agent-token"},
-        "moderator": _cookies(redress_moderator=moderated.cookies["redress_moderator"]),
+        "moderator": _cookies(redress_moderator=moderator_cookie),
         "expired_session": _cookies(redress_case=expired_case, redress_moderator=expired_moderator),
+        "ended_session": _cookies(redress_case=ended_survivor, redress_moderator=ended_moderator),
+        "metrics_token": {"Authorization": f"Bearer {METRICS_TOKEN}"},
     }
     for scope in Scope:
         headers[f"key:{scope.value}"] = _key_headers(apis.keys[scope.value])
-    return headers
+    return headers, moderator_csrf
 
 
 def _key_headers(key: str) -> dict[str, str]:
@@ -329,26 +379,26 @@ def test_every_route_has_a_row_and_every_caller_gets_the_expected_status(
 ) -> None:
     missing = _missing_rows(apis.hub_app, HUB) + _missing_rows(apis.agent_app, AGENT)
     assert not missing, "\n".join(missing)
-    who = callers(apis)
+    who, moderator_csrf = callers(apis)
     context = Context(
         case_number=apis.case["case_number"],
         pin=apis.case["pin"],
         statement_version=apis.hub.statement_version(),
-        moderator_csrf=hmac.new(
-            hashlib.sha256(TOKEN.encode()).digest(),
-            f"csrf:{MODERATOR}".encode(),
-            hashlib.sha256,
-        ).hexdigest(),
+        moderator_csrf=moderator_csrf,
     )
     wrong = []
     for base, table in ((apis.hub.url, HUB), (apis.agent_url, AGENT)):
         with client(base) as http:
             for (method, path), (call, expected) in table.items():
                 for caller in CALLERS:
+                    if path == "/review/signin":
+                        apis.agent_clock.advance(61)  # the sign-in limit: 10 a minute
                     got = _send(http, method, path, call, context, who[caller]).status_code
                     want = expected[caller]
                     if got not in (want if isinstance(want, frozenset) else {want}):
                         wrong.append(f"{method} {path} as {caller}: {got}, expected {want}")
+                    if call.ends_sessions and caller in ("survivor", "moderator"):
+                        who, context.moderator_csrf = callers(apis)  # signed in again
     size = (len(HUB) + len(AGENT), len(CALLERS))
     with capsys.disabled():
         print(

@@ -37,7 +37,7 @@ from redress.agent.service import (
 )
 from redress.clock import Clock
 from redress.web import i18n
-from redress.web.agent_bounds import inline_schema, run_bounded, run_json
+from redress.web.agent_bounds import run_bounded, run_json
 from redress.web.agent_quarantine import quarantine_router
 from redress.web.agent_schemas import (
     CHECK_BODY,
@@ -52,7 +52,7 @@ from redress.web.agent_schemas import (
 from redress.web.app import BodySizeLimit
 from redress.web.errors import error_body, error_responses, install_error_handlers
 from redress.web.moderator_sessions import ModeratorSessions
-from redress.web.openapi import AGENT_TOKEN, extend_openapi
+from redress.web.openapi import AGENT_TOKEN, extend_openapi, schema_ref
 from redress.web.ratelimit import RateLimiter, make_storage
 from redress.web.security_headers import SecurityHeaders, https_in_effect
 
@@ -138,7 +138,9 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
     app.state.moderators = moderators
     authorised_only = Security(require_token)
     install_error_handlers(app, domain_error=AgentError, unpack=_agent_error, service="agent")
-    extend_openapi(app, models=(CheckIn,), patch=lambda document: document_limits(document, agent))
+    extend_openapi(
+        app, models=(CheckIn, BatchIn), patch=lambda document: document_limits(document, agent)
+    )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -270,7 +272,7 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": inline_schema(BatchIn)}},
+                "content": {"application/json": {"schema": schema_ref(BatchIn)}},
             }
         },
     )
