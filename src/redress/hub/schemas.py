@@ -178,7 +178,7 @@ class FeedbackResult(BaseModel):
 class OvermatchIn(BaseModel):
     """One signal a platform's agent saw match abnormally many distinct uploads."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=signal_schema())
 
     type: str = Field(max_length=16)
     value: str = Field(max_length=200_000)

@@ -177,6 +177,7 @@ def _document_limits(document: dict[str, Any], settings: Settings) -> None:
     schemas = document["components"]["schemas"]
     for name in ("CaseCreate", "AddItemsIn"):
         schemas[name]["properties"]["items"]["maxItems"] = settings.max_items_per_request
+    schemas["ItemIn"]["properties"]["signals"]["maxItems"] = settings.max_signals_per_item
     # Only the current statement can be accepted (an older one is refused with 409).
     schemas["CaseCreate"]["properties"]["statement_version"]["enum"] = [settings.statement_version]
 
