@@ -35,9 +35,11 @@ smoke: $(STAMP)
 fuzz-quick: $(STAMP)
 	$(BIN)/python tests/fuzz/run.py --quick
 
-# The long run: 10 minutes per target (FUZZ_SECONDS=...), corpora kept in tests/fuzz/corpus-work.
+# The long run: 10 minutes per parser (FUZZ_SECONDS=...), corpora kept in tests/fuzz/corpus-work,
+# then schemathesis with many examples (fuzz-api).
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/run.py --seconds $${FUZZ_SECONDS:-600}
+	$(MAKE) fuzz-api
 
 # Schemathesis against the hub and the agent (all checks, stateful phase) with many examples per
 # operation and a fresh seed; `make test` runs the same tests with a few examples and a fixed seed.
@@ -56,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/agent.py
 	$(BIN)/python bench/attacks_agent.py
 	$(BIN)/python bench/attacks_hub_pins.py
+	$(BIN)/python bench/attacks_hub_cases.py
 
 # Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
 translations: $(STAMP)
