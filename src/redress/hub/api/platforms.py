@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import get_signal_type
@@ -164,18 +165,7 @@ def feedback(body: FeedbackBatch, context: Hub, key: FeedbackKey) -> FeedbackRes
     with context.transaction() as session:
         caller = authenticate(session, key, Scope.FEEDBACK_WRITE)
         for index, verdict in enumerate(body.feedback):
-            try:
-                kind = get_signal_type(verdict.type)
-                value = kind.normalize(verdict.value)
-            except InvalidSignalError as exc:
-                raise HubError(422, "invalid_signal", f"feedback {index}: {exc.message}") from None
-            signal = session.scalar(
-                select(Signal).where(
-                    Signal.type == kind.name,
-                    Signal.value == value,
-                    Signal.status != "unpublished",  # held for review: not known to platforms
-                )
-            )
+            signal = _published_signal(session, verdict.type, verdict.value, f"feedback {index}")
             if signal is None:
                 unknown.append(index)
                 continue
@@ -212,18 +202,7 @@ def overmatching(body: OvermatchBatch, context: Hub, key: FeedbackKey) -> Overma
     with context.transaction() as session:
         caller = authenticate(session, key, Scope.FEEDBACK_WRITE)
         for index, report in enumerate(body.reports):
-            try:
-                kind = get_signal_type(report.type)
-                value = kind.normalize(report.value)
-            except InvalidSignalError as exc:
-                raise HubError(422, "invalid_signal", f"report {index}: {exc.message}") from None
-            signal = session.scalar(
-                select(Signal).where(
-                    Signal.type == kind.name,
-                    Signal.value == value,
-                    Signal.status != "unpublished",  # held for review: not known to platforms
-                )
-            )
+            signal = _published_signal(session, report.type, report.value, f"report {index}")
             if signal is None:
                 unknown.append(index)
                 continue
@@ -238,4 +217,21 @@ def overmatching(body: OvermatchBatch, context: Hub, key: FeedbackKey) -> Overma
                 quarantined.append(index)
     return OvermatchResult(
         recorded=len(body.reports) - len(unknown), unknown=unknown, quarantined=quarantined
+    )
+
+
+def _published_signal(session: Session, kind_name: str, raw: str, where: str) -> Signal | None:
+    """The bank's signal a platform names, if platforms know it (held signals are not on the
+    feed, so they are unknown to them); an invalid hash is refused with its position."""
+    try:
+        kind = get_signal_type(kind_name)
+        value = kind.normalize(raw)
+    except InvalidSignalError as exc:
+        raise HubError(422, "invalid_signal", f"{where}: {exc.message}") from None
+    return session.scalar(
+        select(Signal).where(
+            Signal.type == kind.name,
+            Signal.value == value,
+            Signal.status != "unpublished",  # held for review: not known to platforms
+        )
     )
