@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean translations
+.PHONY: install run test lint bench clean translations mutate mutate-ci
 
 install: $(STAMP)
 
@@ -34,6 +34,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/browser_hashing.py
 	$(BIN)/python bench/pdq_index.py
 	$(BIN)/python bench/agent.py
+
+# Mutation testing of the critical modules (slow: tens of minutes); figures in bench/mutation/,
+# report in docs/mutation-report.md. MODULES=wire make mutate for one module.
+MODULES ?= --all
+mutate: $(STAMP)
+	$(BIN)/python bench/mutate.py run $(MODULES) --jobs 2
+
+# Bounded check for CI: the committed report matches the committed figures.
+mutate-ci: $(STAMP)
+	$(BIN)/python bench/mutate.py check
 
 # Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
 translations: $(STAMP)
