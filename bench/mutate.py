@@ -55,16 +55,15 @@ TARGETS: dict[str, Target] = {
     ),
     "pdq_index": Target(
         ("src/redress/matching/pdq_index.py",),
-        ("tests/test_matching.py", "tests/matching/test_indexes.py"),
+        (
+            "tests/matching/test_pdq_index_exact.py",
+            "tests/test_matching.py",
+            "tests/matching/test_indexes.py",
+        ),
     ),
     "bank": Target(
         ("src/redress/hub/bank.py",),
-        (
-            "tests/hub/test_bank_service.py",
-            "tests/hub/test_feed.py",
-            "tests/hub/test_stopncii.py",
-            "tests/hub/test_cases.py",
-        ),
+        ("tests/hub/test_bank_service.py", "tests/hub/test_feed.py", "tests/hub/test_stopncii.py"),
     ),
     "credentials": Target(
         ("src/redress/hub/credentials.py",),

@@ -68,6 +68,7 @@ def test_validation_normalises_and_keeps_quality_and_variant() -> None:
 
 
 def test_too_many_items_are_refused_before_any_work() -> None:
+    assert len(bank.validate_items([item({"type": "pdq", "value": PDQ_A})] * 2, 2)) == 2
     error = refused([item({"type": "pdq", "value": "bad"})] * 3, limit=2)
     assert (error.status, error.code) == (413, "too_many_items")
     assert error.detail == "At most 2 items per request; send the rest separately."
