@@ -134,7 +134,7 @@ def test_messages_name_the_value_and_what_is_expected_in_full() -> None:
         "PDQ hash has 63 hexadecimal characters; expected exactly 64."
     )
     vpdq = VpdqSignal()
-    assert _message(vpdq.parse, None) == "vPDQ hash must be text, got NoneType."
+    assert _message(vpdq.parse, 5) == "vPDQ hash must be text, got int."
     assert _message(vpdq.parse, " ; ") == (
         "vPDQ hash is empty; expected one line per frame: frame,quality,pdq_hex,timestamp."
     )
@@ -170,7 +170,7 @@ def test_vpdq_compare_counts_each_side_separately_at_the_inclusive_limits() -> N
     vpdq = VpdqSignal()
     # Frame distance 31 matches, 32 does not; quality exactly 50 is trusted.
     query = [VpdqFrame(0, 50, _far(31), 0.0), VpdqFrame(1, 100, _far(32), 1.0)]
-    target = frames(PDQ, PDQ, PDQ)
+    target = [*frames(PDQ, PDQ), VpdqFrame(2, 50, PDQ, 2.0)]
     result = vpdq.compare(query, target)
     assert (result.query_match_percent, result.target_match_percent) == (50.0, 100.0)
     # Explicit thresholds are used, not the defaults.
@@ -196,10 +196,10 @@ def test_vpdq_compare_with_no_trusted_frame_on_one_side_is_zero() -> None:
 
 def test_vpdq_compare_is_right_past_one_chunk_of_frames() -> None:
     vpdq = VpdqSignal()
-    other = _far(200)
-    # 600 query frames (three chunks of 256): only the first and the last match the target.
-    query = frames(PDQ, *[other] * 598, _far(5))
-    target = frames(PDQ, _far(5), _far(120))
+    # 600 query frames (three chunks of 256): only the first and the last match the target,
+    # each a different target frame; the third target frame matches nothing.
+    query = frames(PDQ, *[_far(200)] * 598, _far(100))
+    target = frames(PDQ, _far(100), _far(256))
     result = vpdq.compare(query, target)
     assert result.query_match_percent == pytest.approx(100 * 2 / 600)
     assert result.target_match_percent == pytest.approx(100 * 2 / 3)
