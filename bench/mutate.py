@@ -202,7 +202,7 @@ def render() -> str:
         "share of non-equivalent mutants that survived (the goal: under 10 %).",
         "",
         "| module | mutants | killed | survived | equivalent | not caught | before: mutants / "
-        "survived | date |",
+        "survived / not caught | date |",
         "|---|---|---|---|---|---|---|---|",
     ]
     details = []
@@ -213,12 +213,20 @@ def render() -> str:
             continue
         counts = summary(figures, equivalent)
         before = figures.get("before")
-        was = f"{before['mutants']} / {before['survived']}" if before else "-"
-        if before and before.get("not_checked"):
-            was += f" (+{before['not_checked']} not run)"
+        was = "-"
+        if before:
+            eq = sum(m in equivalent for m in before["survivors"])
+            before_counts = {**before, "equivalent": eq}
+            was = f"{before['mutants']} / {before['survived']} / {_percent(before_counts)}"
+            if before.get("not_checked"):
+                was += f" (+{before['not_checked']} not run)"
         tested = str(counts["mutants"])
         if counts["not_checked"]:
             tested += f" (+{counts['not_checked']} not run)"
+        if figures.get("baseline_only"):
+            out.append(f"| {name} | not re-run since tests were added | | | | | {was} | |")
+            details += ["", f"## {name}: {', '.join(figures['files'])}", "", figures["note"]]
+            continue
         out.append(
             f"| {name} | {tested} | {counts['killed']} | {counts['survived']} | "
             f"{counts['equivalent']} | {_percent(counts)} | {was} | {figures['date'][:10]} |"
@@ -259,7 +267,7 @@ def main() -> None:
             figures = run(name, args.jobs, args.baseline)
             counts = summary(figures, {})
             if args.baseline:
-                figures["before"] = counts
+                figures["before"] = {**counts, "survivors": sorted(figures["diffs"])}
                 (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
             print(f"{name}: {counts}")
         REPORT.write_text(render())
