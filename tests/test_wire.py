@@ -9,13 +9,22 @@ import numpy as np
 import pytest
 import zstandard
 
-from redress.wire import MAGIC, WireEntry, WireFormatError, decode_block, encode_block
+from redress.wire import (
+    MAGIC,
+    WireEntry,
+    WireFormatError,
+    decode_block,
+    encode_block,
+    iter_frames,
+)
 
 PDQ = "ab" * 32
 ENTRIES = [
     WireEntry(1, "add", "pdq", PDQ, "i_1", "rot90", "added"),
     WireEntry(2, "add", "md5", "cd" * 16, "i_2", None, "added"),
-    WireEntry(3, "add", "vpdq", "0,100," + "ef" * 32 + ",0.0", "i_3", None, "added"),
+    WireEntry(
+        3, "add", "vpdq", f"0,100,{'ef' * 32},0.000\n30,90,{'ef' * 32},1.000", "i_3", None, "added"
+    ),
     WireEntry(9, "remove", "sha256", "01" * 32, "i 4", None, "withdrawn"),
 ]
 
@@ -120,3 +129,14 @@ def test_rows_of_the_wrong_shape_are_refused() -> None:
     for bad in ([row, (*row, "extra")], [row, row[:-1]]):
         with pytest.raises(ValueError, match="zip"):
             encode_block(bad)
+
+
+def test_frames_are_cut_from_any_pieces_and_a_cut_stream_is_named() -> None:
+    frames = [encode_block(ENTRIES[:2]), encode_block(ENTRIES[2:])]
+    stream = b"".join(frames)
+    pieces = [stream[i : i + 3] for i in range(0, len(stream), 3)]
+    assert [len(f) + 4 for f in iter_frames(iter(pieces))] == [len(f) for f in frames]
+    assert list(iter_frames(iter([b"\0\0\0\0"]))) == [b""]  # an empty frame, exactly 4 bytes
+    with pytest.raises(WireFormatError) as caught:
+        list(iter_frames(iter([stream[:-1]])))
+    assert str(caught.value) == "the stream ended inside a frame (connection cut?)"

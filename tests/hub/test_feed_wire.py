@@ -128,11 +128,12 @@ def test_stream_frames_follow_block_boundaries_and_caches_only_whole_final_block
         # the partial ones are not.
         assert cache.get(0) is None and cache.get(2) is None
         assert _seqs([cache.get(1)]) == [list(range(8, 15))]
-        assert _seqs(list(feed_wire.stream(sessions, cache, 0, 14, head=14))) == [
+        fresh = feed_wire.FeedBlockCache()
+        assert _seqs(list(feed_wire.stream(sessions, fresh, 0, 14, head=14))) == [
             list(range(1, 8)),
             list(range(8, 15)),
         ]
-        assert cache.get(0) is not None
+        assert fresh.get(0) is not None and fresh.get(1) is not None  # ends at the head: final
         # A cached block is served from the cache, and only for a whole-block request.
         cache._blocks[0] = encode_block([WireEntry(99, "add", "md5", "00" * 16, "x", None, "r")])
         assert _seqs(list(feed_wire.stream(sessions, cache, 0, 7, head=20))) == [[99]]
