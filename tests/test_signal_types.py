@@ -170,9 +170,13 @@ def test_vpdq_compare_counts_each_side_separately_at_the_inclusive_limits() -> N
     vpdq = VpdqSignal()
     # Frame distance 31 matches, 32 does not; quality exactly 50 is trusted.
     query = [VpdqFrame(0, 50, _far(31), 0.0), VpdqFrame(1, 100, _far(32), 1.0)]
-    target = [*frames(PDQ, PDQ), VpdqFrame(2, 50, PDQ, 2.0)]
+    target = [
+        *frames(PDQ, PDQ),
+        VpdqFrame(2, 50, _far(200), 2.0),
+    ]  # quality 50 counts on both sides
     result = vpdq.compare(query, target)
-    assert (result.query_match_percent, result.target_match_percent) == (50.0, 100.0)
+    assert result.query_match_percent == 50.0
+    assert result.target_match_percent == pytest.approx(200 / 3)
     # Explicit thresholds are used, not the defaults.
     wider = vpdq.compare(query, target, frame_threshold=32)
     assert wider.query_match_percent == 100.0
