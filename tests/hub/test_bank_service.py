@@ -14,9 +14,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub import bank
+from redress.hub import bank, participants
+from redress.hub.api_keys import DEFAULT_SCOPES
 from redress.hub.errors import HubError
-from redress.hub.models import Event, FeedEntry, Item, ItemSignal, Signal
+from redress.hub.models import Event, FeedEntry, Item, ItemSignal, Participant, Signal
 from redress.hub.schemas import ItemIn, SignalIn
 from tests.hub.conftest import PDQ_A, PDQ_B, _fresh_postgres_database, _migrate
 
@@ -139,6 +140,17 @@ def test_adding_an_item_announces_each_distinct_signal_once(sessions) -> None:  
         assert ("test", "item.added") in actions
 
 
+def test_a_platform_item_records_its_platform(sessions) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(sessions) as session:
+        participants.add_participant(session, "Platform", DEFAULT_SCOPES)
+    with unit_of_work(sessions) as session:
+        platform = session.scalars(select(Participant)).one()
+        bank.add_item(session, [valid("md5", "d" * 32)], participant_id=platform.id, actor="p")
+    with sessions() as session:
+        stored = session.scalars(select(Item)).one()
+        assert (stored.participant_id, stored.case_id) == (platform.id, None)
+
+
 def test_a_signal_leaves_the_feed_when_its_last_holder_is_withdrawn(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
         first = bank.add_item(session, [valid("pdq", PDQ_A), valid("md5", "c" * 32)], actor="a")
@@ -193,6 +205,7 @@ def test_interning_returns_one_row_per_value(sessions) -> None:  # type: ignore[
         other = bank.intern_signal(session, "sha256", PDQ_C)
         assert first.id == again.id != other.id
         assert first.status == "withdrawn"  # active only once an item holds it
+        assert first.dispute_cleared is False  # a new hash has not been through a dispute
         assert first.modified_at >= int(time.time()) - 1
 
 
