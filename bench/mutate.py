@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "build" / "mutmut"
 FIGURES = REPO / "bench" / "mutation"
 EQUIVALENT = FIGURES / "equivalent.toml"
+NOTES = FIGURES / "notes.toml"  # why an open survivor is still open
 REPORT = REPO / "docs" / "mutation-report.md"
 
 
@@ -190,6 +191,7 @@ def render() -> str:
     equivalent: dict[str, str] = {}
     if EQUIVALENT.exists():
         equivalent = tomllib.loads(EQUIVALENT.read_text())
+    notes: dict[str, str] = tomllib.loads(NOTES.read_text()) if NOTES.exists() else {}
     out = [
         "# Mutation testing",
         "",
@@ -238,6 +240,8 @@ def render() -> str:
         for mutant in survivors:
             why = equivalent.get(mutant)
             label = f"equivalent: {why}" if why else "**not caught** (open)"
+            if not why and mutant in notes:
+                label += f": {notes[mutant]}"
             details += [f"- `{mutant}` — {label}", "", "  ```diff"]
             details += [f"  {line}" for line in figures["diffs"][mutant].splitlines()]
             details += ["  ```", ""]
