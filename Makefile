@@ -35,8 +35,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/pdq_index.py
 	$(BIN)/python bench/agent.py
 
-# Mutation testing of the critical modules (slow: tens of minutes); figures in bench/mutation/,
-# report in docs/mutation-report.md. MODULES=wire make mutate for one module.
+# Mutation testing of the critical modules (slow: an hour or more on two cores); figures in
+# bench/mutation/, report in docs/mutation-report.md. MODULES=wire make mutate for one module.
 MODULES ?= --all
 mutate: $(STAMP)
 	$(BIN)/python bench/mutate.py run $(MODULES) --jobs 2
