@@ -106,3 +106,44 @@ def test_hits_come_closest_first_in_groups_too() -> None:
     assert [h.distance for h in grouped] == sorted(h.distance for h in grouped)
     assert {h.id for h in grouped} == {0, 1, 2, 3, 4}
     assert next(h for h in grouped if h.id == 0).distance == 0
+
+
+def test_thresholds_at_the_ends_of_the_range() -> None:
+    index = PdqIndex(background=False)
+    index.add(["0" * 64, "f" * 64])
+    ((far, near),) = [sorted(index.search(["f" * 64], 256)[0], key=lambda h: -h.distance)]
+    assert (far.id, far.distance, near.id, near.distance) == (0, 256, 1, 0)
+    for bad in (-1, 257):
+        with pytest.raises(ValueError) as caught:
+            index.search(["0" * 64], bad)
+        assert str(caught.value) == f"threshold must be between 0 and 256, got {bad}"
+
+
+def test_snapshots_too_short_or_of_another_version_are_refused_by_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from redress.matching import IndexFormatError
+    from redress.matching.pdq_index import _HEADER, FORMAT_VERSION, MAGIC
+
+    path = tmp_path / "bank.pdqix"
+    index = PdqIndex(background=False)
+    index.add(["ab" * 32])
+    index.save(path)
+    good = path.read_bytes()
+    for size in (0, _HEADER.size + 31):
+        path.write_bytes(good[:size])
+        with pytest.raises(IndexFormatError) as caught:
+            PdqIndex.load(path)
+        assert str(caught.value) == f"{path}: too short to be a PDQ index snapshot"
+    path.write_bytes(good[: _HEADER.size + 32])  # long enough to read: refused as truncated
+    with pytest.raises(IndexFormatError, match="truncated"):
+        PdqIndex.load(path)
+    newer = _HEADER.pack(MAGIC, FORMAT_VERSION + 1, 0, 1) + good[_HEADER.size :]
+    path.write_bytes(newer)
+    with pytest.raises(IndexFormatError) as caught:
+        PdqIndex.load(path)
+    assert str(caught.value) == (
+        f"{path}: snapshot format {FORMAT_VERSION + 1}; this version reads format {FORMAT_VERSION}"
+    )
+    path.write_bytes(good)
+    loaded = PdqIndex.load(path, merge_every=5, background=False)
+    assert (loaded.merge_every, loaded.background, len(loaded)) == (5, False, 1)
+    assert loaded.hash_of(0) == "ab" * 32
