@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint smoke fuzz fuzz-quick fuzz-api bench clean translations
+.PHONY: install run test lint smoke fuzz fuzz-quick fuzz-api bench clean translations mutate \
+	mutate-ci
 
 install: $(STAMP)
 
@@ -59,6 +60,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/attacks_agent.py
 	$(BIN)/python bench/attacks_hub_pins.py
 	$(BIN)/python bench/attacks_hub_cases.py
+
+# Mutation testing of the critical modules (slow: an hour or more on two cores); figures in
+# bench/mutation/, report in docs/mutation-report.md. MODULES=wire make mutate for one module.
+MODULES ?= --all
+mutate: $(STAMP)
+	$(BIN)/python bench/mutate.py run $(MODULES) --jobs 2
+
+# Bounded check for CI: the committed report matches the committed figures.
+mutate-ci: $(STAMP)
+	$(BIN)/python bench/mutate.py check
 
 # Re-extract the portal's strings and merge them into every catalogue (then translate the new ones).
 translations: $(STAMP)

@@ -3,6 +3,7 @@ supported format and mode hashes sensibly."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -41,7 +42,8 @@ def test_decompression_bomb_is_refused_from_the_header(tmp_path: Path) -> None:
     )
     code, message = _error(bomb)
     assert code == "too_large"
-    assert "60000x60000" in message or "too many pixels" in message
+    assert message.startswith("The image is too many pixels, over the limit of 100,000,000;")
+    assert "decompression bomb" in message
 
 
 def test_pixel_limit_is_configurable(tmp_path: Path) -> None:
@@ -194,7 +196,14 @@ def test_truncated_video_hashes_what_is_there_and_says_so(reference: Path, tmp_p
     (tmp_path / "stub.mp4").write_bytes(data[:3000])
     half = hash_file(tmp_path / "half.mp4")
     assert half.ok
-    assert any("truncated" in w or "damaged after" in w for w in half.warnings), half.warnings
+    assert any(
+        re.fullmatch(
+            r"The video declares [\d.]+ s but its frames stop at [\d.]+ s; it may be truncated\. "
+            r"Only what is there was hashed\.",
+            w,
+        )
+        for w in half.warnings
+    ), half.warnings
     code, message = _error(tmp_path / "stub.mp4")
     assert code == "corrupt"
     assert "truncated" in message

@@ -4,7 +4,6 @@ pixel arrays of the reference photos."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +12,8 @@ import pytest
 from redress.hashing import load_image, pdq_from_pixels
 from tests.conftest import run_node_tests, textured_image
 
-NODE = shutil.which("node")
 
-
-@pytest.mark.skipif(NODE is None, reason="Node.js is not installed (apt-get install nodejs)")
+@pytest.mark.usefixtures("node")
 def test_pdq_js_agrees_with_pdqhash(reference: Path, tmp_path: Path) -> None:
     photos = sorted(reference.glob("pdq/bridge-mods/*.jpg")) + sorted(
         reference.glob("pdq/reg-test-input/**/*.jpg")

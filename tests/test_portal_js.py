@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from PIL import Image
 from redress.hashing.variants import BANK_VARIANTS
 from tests.conftest import run_node_tests
 
-NODE = shutil.which("node")
 SIZES = [(512, 384), (384, 512), (4032, 3024), (3024, 4032), (1000, 999), (640, 360), (7, 5)]
 ROTATIONS = (-6, -4, -2, 2, 4, 6)
 
@@ -57,7 +55,7 @@ def _box_of(name: str, width: int, height: int, size: tuple[int, int]) -> list[i
     return [dx, dy, width - dx, height - dy]
 
 
-@pytest.mark.skipif(NODE is None, reason="Node.js is not installed (apt-get install nodejs)")
+@pytest.mark.usefixtures("node")
 def test_portal_js_helpers(tmp_path: Path, reference: Path) -> None:
     files = []
     for index, path in enumerate(sorted((reference / "vpdq" / "videos").glob("*.mp4"))[:3]):

@@ -106,3 +106,118 @@ def test_vpdq_compare_ignores_low_quality_frames() -> None:
     assert vpdq.matches(vpdq.format(good), vpdq.format(mixed))
     unrelated = [VpdqFrame(i, 100, other, float(i)) for i in range(4)]
     assert not vpdq.matches(vpdq.format(good), vpdq.format(unrelated))
+
+
+# What follows pins the exact behaviour mutation testing (bench/mutate.py) found unpinned.
+
+
+def _far(bits: int) -> str:
+    """PDQ with its lowest `bits` bits flipped: exactly `bits` away."""
+    return f"{int(PDQ, 16) ^ ((1 << bits) - 1):064x}"
+
+
+def _message(call, value) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidSignalError) as caught:
+        call(value)
+    return caught.value.message
+
+
+def test_messages_name_the_value_and_what_is_expected_in_full() -> None:
+    assert _message(get_signal_type("pdq").normalize, 5) == "PDQ hash must be text, got int."
+    assert _message(get_signal_type("md5").normalize, "ab") == (
+        "MD5 digest has 2 hexadecimal characters; expected exactly 32."
+    )
+    assert _message(get_signal_type("sha256").normalize, "") == (
+        "SHA256 digest is empty; expected 64 hexadecimal characters."
+    )
+    assert _message(get_signal_type("pdq").normalize, PDQ[:-1]) == (
+        "PDQ hash has 63 hexadecimal characters; expected exactly 64."
+    )
+    vpdq = VpdqSignal()
+    assert _message(vpdq.parse, 5) == "vPDQ hash must be text, got int."
+    assert _message(vpdq.parse, " ; ") == (
+        "vPDQ hash is empty; expected one line per frame: frame,quality,pdq_hex,timestamp."
+    )
+    assert _message(vpdq.parse, "1,2,3") == (
+        "vPDQ frame 1 has 3 fields; expected 4: frame,quality,pdq_hex,timestamp."
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [f"-1,100,{PDQ},0.0", f"0,100,{PDQ},nan", f"0,100,{PDQ},-0.5", f"0,-1,{PDQ},0.0"],
+)
+def test_negative_frames_negative_or_nan_timestamps_and_bad_quality_are_refused(line: str) -> None:
+    with pytest.raises(InvalidSignalError, match="must be >= 0 and quality 0-100"):
+        VpdqSignal().parse(line)
+
+
+def test_vpdq_limits_are_inclusive() -> None:
+    vpdq = VpdqSignal()
+    frames = vpdq.parse(f"0,0,{PDQ},0.0\n1,100,{PDQ},0\n2,50,{PDQ},1e3")
+    assert [(f.frame_number, f.quality, f.timestamp) for f in frames] == [
+        (0, 0, 0.0),
+        (1, 100, 0.0),
+        (2, 50, 1000.0),
+    ]
+
+
+def frames(*hashes: str, quality: int = 100) -> list[VpdqFrame]:
+    return [VpdqFrame(i, quality, h, float(i)) for i, h in enumerate(hashes)]
+
+
+def test_vpdq_compare_counts_each_side_separately_at_the_inclusive_limits() -> None:
+    vpdq = VpdqSignal()
+    # Frame distance 31 matches, 32 does not; quality exactly 50 is trusted.
+    query = [VpdqFrame(0, 50, _far(31), 0.0), VpdqFrame(1, 100, _far(32), 1.0)]
+    target = [
+        *frames(PDQ, PDQ),
+        VpdqFrame(2, 50, _far(200), 2.0),
+    ]  # quality 50 counts on both sides
+    result = vpdq.compare(query, target)
+    assert result.query_match_percent == 50.0
+    assert result.target_match_percent == pytest.approx(200 / 3)
+    # Explicit thresholds are used, not the defaults.
+    wider = vpdq.compare(query, target, frame_threshold=32)
+    assert wider.query_match_percent == 100.0
+    stricter = vpdq.compare(query, target, quality_threshold=51)
+    assert (stricter.query_match_percent, stricter.target_match_percent) == (0.0, 0.0)
+    # A one-frame side is compared normally.
+    single = vpdq.compare(frames(PDQ), frames(PDQ, _far(200)))
+    assert (single.query_match_percent, single.target_match_percent) == (100.0, 50.0)
+
+
+def test_vpdq_compare_with_no_trusted_frame_on_one_side_is_zero() -> None:
+    vpdq = VpdqSignal()
+    zero = "0" * 64  # the empty side must not turn into a frame of zeros
+    good = frames(zero)
+    for flat in (frames(zero, quality=10), frames(zero, quality=49)):
+        result = vpdq.compare(flat, good)
+        assert (result.query_match_percent, result.target_match_percent) == (0.0, 0.0)
+        result = vpdq.compare(good, flat)
+        assert (result.query_match_percent, result.target_match_percent) == (0.0, 0.0)
+
+
+def test_vpdq_compare_is_right_past_one_chunk_of_frames() -> None:
+    vpdq = VpdqSignal()
+    # 600 query frames (three chunks of 256): only the first and the last match the target,
+    # each a different target frame; the third target frame matches nothing.
+    query = frames(PDQ, *[_far(200)] * 598, _far(100))
+    target = frames(PDQ, _far(100), _far(256))
+    result = vpdq.compare(query, target)
+    assert result.query_match_percent == pytest.approx(100 * 2 / 600)
+    assert result.target_match_percent == pytest.approx(100 * 2 / 3)
+
+
+def test_vpdq_matches_needs_the_percentage_on_both_sides_inclusive() -> None:
+    vpdq = VpdqSignal()
+    other = _far(200)
+    four_of_five = vpdq.format(frames(PDQ, PDQ, PDQ, PDQ, other))
+    all_same = vpdq.format(frames(PDQ, PDQ))
+    assert vpdq.matches(four_of_five, all_same)  # exactly 80 % of the query, 100 % of the target
+    assert vpdq.matches(all_same, four_of_five)
+    three_of_five = vpdq.format(frames(PDQ, PDQ, PDQ, other, other))
+    assert not vpdq.matches(three_of_five, all_same)  # 60 % one way is not enough
+    assert not vpdq.matches(all_same, three_of_five)
+    assert vpdq.matches(three_of_five, all_same, threshold=60)
+    assert not vpdq.matches(three_of_five, all_same, threshold=60.5)

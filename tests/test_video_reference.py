@@ -10,6 +10,11 @@ import pytest
 from redress.hashing import VpdqSignal, hash_video_file
 from redress.hashing.signal_types import hamming_distance
 
+# The README's figures (measured by bench/reference_agreement.py), per clip, with --every-frame:
+# the median and the worst distance of a frame's PDQ from vpdq's reference output.
+MEDIAN_BITS = 1
+WORST_BITS = 4
+
 CLIPS = [
     "chair-19-sd-bar",
     "chair-22-sd-grey-bar",
@@ -33,8 +38,8 @@ def test_every_frame_matches_the_reference(reference: Path, name: str) -> None:
     assert [f.frame_number for f in ours.frames] == [f.frame_number for f in expected]
     assert [f"{f.timestamp:.3f}" for f in ours.frames] == [f"{f.timestamp:.3f}" for f in expected]
     distances = [hamming_distance(a.pdq, b.pdq) for a, b in zip(ours.frames, expected, strict=True)]
-    assert statistics.median(distances) <= 2
-    assert max(distances) <= 8
+    assert statistics.median(distances) <= MEDIAN_BITS
+    assert max(distances) <= WORST_BITS
     assert max(abs(a.quality - b.quality) for a, b in zip(ours.frames, expected, strict=True)) <= 2
 
 
@@ -49,7 +54,7 @@ def test_one_frame_per_second_samples_the_reference_frames(reference: Path, name
     for frame in video.frames:
         same = expected[frame.frame_number]
         assert frame.timestamp == pytest.approx(same.timestamp, abs=0.001)
-        assert hamming_distance(frame.pdq, same.pdq) <= 8
+        assert hamming_distance(frame.pdq, same.pdq) <= WORST_BITS
 
 
 def test_sampled_hash_matches_the_reference_sampled_alike(reference: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.hub.conftest import RunningHub, database_url, hub, postgres_server  # noqa: F401
+from tests.hub.conftest import RunningHub, database_url, hub  # noqa: F401
 
 TOKEN = "agent-test-token-0123456789"
 

@@ -4,6 +4,7 @@ reaching the agent, and a restart in the middle of a sync."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -131,8 +132,13 @@ def test_restart_in_the_middle_of_a_sync_loses_and_repeats_nothing(hub, agent_fa
     first = agent_factory(hub, key, **slow)
     wait_for(lambda: 200 < first.hubs()[0]["cursor"] < 900, 60, "part of the feed")
     first.stop(kill=True)  # no clean shutdown: whatever was saved is all there is
+    assert "bank restored" not in first.log.read_text()  # the first start had no snapshot
     second = agent_factory(hub, key, **slow)
     wait_for(second.ready, 60, "catching up after the restart")
+    # The second agent resumed from the first one's snapshot, not from the start of the feed.
+    restored = re.findall(r"bank restored at cursor (\d+)", second.log.read_text())
+    assert len(restored) == 1, second.log.read_text()
+    assert 0 < int(restored[0]) < 900
     (state,) = second.hubs()
     assert state["signals"]["pdq"] == 750
     assert state["items"] == 750  # no item reference counted twice

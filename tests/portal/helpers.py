@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -77,36 +78,61 @@ def tab_to(page: Page, selector: str, limit: int = 80, key: str = "Tab") -> None
     raise AssertionError(f"{selector} cannot be reached with the keyboard")
 
 
-def leaked_runs(body: bytes, secret: bytes, run: int = RUN) -> bool:
-    """Whether `body` holds any `run`-byte run of `secret`, as raw bytes, percent-decoded, or
-    in base64 (any alignment).
+def _holds_window(text: bytes, encoded: bytes, width: int) -> bool:
+    """Whether `text` contains any `width`-byte window of `encoded`.
 
-    Any run of 2k bytes of the secret contains a k-byte block at an offset that is a multiple of
-    k, so the secret's aligned k-byte blocks are looked up at every offset of the body and each
-    hit is checked in full.
+    Every window of 2h bytes of `encoded` contains an h-byte block starting at a multiple of h,
+    so those blocks are looked up at every position of `text` and each hit is checked in full.
     """
-    forms = [body, unquote_to_bytes(body.replace(b"+", b" "))]
-    for form in list(forms):
-        for start in range(4):
-            chunk = form[start:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
-            try:
-                forms.append(base64.b64decode(chunk, validate=False))
-            except ValueError:
-                continue
-    half = run // 2
+    half = width // 2
     blocks: dict[bytes, list[int]] = {}
-    for offset in range(0, len(secret) - half + 1, half):
-        blocks.setdefault(secret[offset : offset + half], []).append(offset)
-    for form in forms:
-        for position in range(len(form) - half + 1):
-            offsets = blocks.get(form[position : position + half])
-            if not offsets:
-                continue
-            for offset in offsets:
-                for shift in range(half + 1):
-                    a, b = position - shift, offset - shift
-                    window = form[a : a + run] if a >= 0 and b >= 0 else b""
-                    if len(window) == run and window == secret[b : b + run]:
-                        return True
+    for offset in range(0, len(encoded) - half + 1, half):
+        blocks.setdefault(encoded[offset : offset + half], []).append(offset)
+    for position in range(len(text) - half + 1):
+        for offset in blocks.get(text[position : position + half], ()):
+            for shift in range(half + 1):
+                a, b = position - shift, offset - shift
+                if a < 0 or b < 0:
+                    break
+                window = encoded[b : b + width]
+                if len(window) == width and text[a : a + width] == window:
+                    return True
     return False
+
+
+def leak_encodings(secret: bytes, run: int = RUN) -> dict[str, tuple[bytes, int]]:
+    """The forms a file's bytes can travel in, each with the window width that `run` bytes of
+    the file take in it: raw, hex (lower and upper), base64 and URL-safe base64 at each of the
+    three alignments (a run's whole 3-byte groups: 4 characters each, at least (run - 2) // 3
+    of them)."""
+    b64 = 4 * ((run - 2) // 3)
+    forms = {
+        "raw": (secret, run),
+        "hex": (secret.hex().encode(), 2 * run),
+        "HEX": (secret.hex().upper().encode(), 2 * run),
+    }
+    for align in range(3):
+        forms[f"base64+{align}"] = (base64.b64encode(secret[align:]).rstrip(b"="), b64)
+        forms[f"urlsafe+{align}"] = (base64.urlsafe_b64encode(secret[align:]).rstrip(b"="), b64)
+    return forms
+
+
+def leaked_runs(body: bytes, secret: bytes, run: int = RUN) -> str | None:
+    """Which encoding of a `run`-byte window of `secret` `body` carries (None if none).
+
+    The body is read as sent, percent-decoded (with and without `+` as space: query strings,
+    forms) and with JSON escapes and whitespace removed (base64 wrapped in lines or inside a
+    JSON string); each reading is searched for every window of every encoding of the secret.
+    """
+    unescaped = re.sub(rb"\\[nrt/]|\s", b"", body)
+    readings = {
+        body,
+        unquote_to_bytes(body),
+        unquote_to_bytes(body.replace(b"+", b" ")),
+        unescaped,
+        unquote_to_bytes(unescaped),
+    }
+    for name, (encoded, width) in leak_encodings(secret, run).items():
+        if any(_holds_window(text, encoded, width) for text in readings):
+            return name
+    return None

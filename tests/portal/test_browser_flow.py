@@ -136,21 +136,11 @@ def test_privacy_no_request_leaves_the_hub_or_carries_file_bytes(
         assert request.url.startswith((portal.url + "/", "blob:")), request.url
         body = request.post_data_buffer or b""
         for secret in secrets:
-            assert not leaked_runs(body, secret), f"{request.url} carried bytes of a file"
+            for sent in (request.url.encode(), body):
+                leak = leaked_runs(sent, secret)
+                assert leak is None, f"{request.url} carried bytes of a file ({leak})"
     # The hashes did arrive, so the recording saw the real submission.
     assert b"pdq" in (posts[0].post_data_buffer or b"")
-
-
-def test_leak_detector_finds_a_run_in_every_encoding() -> None:
-    secret = bytes(range(256)) * 4
-    run = secret[300:364]
-    import base64
-    from urllib.parse import quote_from_bytes
-
-    assert leaked_runs(b"xx" + run + b"yy", secret)
-    assert leaked_runs(b"payload=" + quote_from_bytes(run).encode(), secret)
-    assert leaked_runs(b"a=" + base64.b64encode(b"z" + secret[10:200]), secret)
-    assert not leaked_runs(b"xx" + run[:63] + b"yy", secret)
 
 
 def test_keyboard_alone(browser: Browser, portal: RunningHub, tmp_path: Path) -> None:
