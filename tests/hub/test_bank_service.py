@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from redress.config import Settings
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import bank, participants
 from redress.hub.api_keys import DEFAULT_SCOPES
+from redress.hub.bulk import intern_signals
 from redress.hub.errors import HubError
 from redress.hub.models import Event, FeedEntry, Item, ItemSignal, Participant, Signal
 from redress.hub.schemas import ItemIn, SignalIn
@@ -32,13 +34,18 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+def limits(items_per_request: int) -> Settings:
+    """Settings with this many items per request (the other limits as shipped)."""
+    return Settings(max_items_per_request=items_per_request)
+
+
 def item(*signals: dict[str, Any]) -> ItemIn:
     return ItemIn(signals=[SignalIn(**s) for s in signals])
 
 
 def refused(items: list[ItemIn], limit: int = 10) -> HubError:
     with pytest.raises(HubError) as caught:
-        bank.validate_items(items, limit)
+        bank.validate_items(items, limits(limit))
     return caught.value
 
 
@@ -59,17 +66,17 @@ def test_validation_normalises_and_keeps_quality_and_variant() -> None:
         item({"type": " PDQ ", "value": PDQ_A.upper(), "quality": 50}),
         item(
             {"type": "md5", "value": "A" * 32, "quality": 3},  # quality matters for PDQ only
-            {"type": "pdq", "value": PDQ_B, "variant": "mirror"},
+            {"type": "pdq", "value": PDQ_B, "variant": "top85"},
         ),
     ]
-    assert bank.validate_items(items, 2) == [
+    assert bank.validate_items(items, limits(2)) == [
         [valid("pdq", PDQ_A, 50)],
-        [valid("md5", "a" * 32, 3), valid("pdq", PDQ_B, None, "mirror")],
+        [valid("md5", "a" * 32, 3), valid("pdq", PDQ_B, None, "top85")],
     ]
 
 
 def test_too_many_items_are_refused_before_any_work() -> None:
-    assert len(bank.validate_items([item({"type": "pdq", "value": PDQ_A})] * 2, 2)) == 2
+    assert len(bank.validate_items([item({"type": "pdq", "value": PDQ_A})] * 2, limits(2))) == 2
     error = refused([item({"type": "pdq", "value": "bad"})] * 3, limit=2)
     assert (error.status, error.code) == (413, "too_many_items")
     assert error.detail == "At most 2 items per request; send the rest separately."
@@ -97,13 +104,13 @@ def test_pdq_quality_below_50_is_refused_and_50_is_not() -> None:
         "item 1, signal 1: PDQ quality 49 is below 50; the picture is too flat to match "
         "reliably. Try another copy of the image."
     )
-    assert bank.validate_items([item({"type": "pdq", "value": PDQ_A, "quality": 50})], 1)
-    assert bank.validate_items([item({"type": "pdq", "value": PDQ_A, "quality": None})], 1)
+    assert bank.validate_items([item({"type": "pdq", "value": PDQ_A, "quality": 50})], limits(1))
+    assert bank.validate_items([item({"type": "pdq", "value": PDQ_A, "quality": None})], limits(1))
 
 
 def test_a_video_is_refused_only_when_no_frame_is_trusted() -> None:
     black_start = ";".join([FRAME.format(n=0, q=0, t=0), FRAME.format(n=1, q=50, t=1)])
-    ((accepted,),) = bank.validate_items([item({"type": "vpdq", "value": black_start})], 1)
+    ((accepted,),) = bank.validate_items([item({"type": "vpdq", "value": black_start})], limits(1))
     assert accepted.type == "vpdq" and accepted.value.count("\n") == 1
     all_flat = ";".join([FRAME.format(n=0, q=0, t=0), FRAME.format(n=1, q=49, t=1)])
     error = refused([item({"type": "vpdq", "value": all_flat})])
@@ -118,7 +125,7 @@ def test_adding_an_item_announces_each_distinct_signal_once(sessions) -> None:  
     with unit_of_work(sessions) as session:
         added = bank.add_item(
             session,
-            [valid("pdq", PDQ_A), valid("pdq", PDQ_A, 90), valid("pdq", PDQ_B, 80, "mirror")],
+            [valid("pdq", PDQ_A), valid("pdq", PDQ_A, 90), valid("pdq", PDQ_B, 80, "top85")],
             actor="test",
         )
         ref = added.ref
@@ -129,11 +136,11 @@ def test_adding_an_item_announces_each_distinct_signal_once(sessions) -> None:  
         links = session.scalars(select(ItemSignal).order_by(ItemSignal.id)).all()
         assert [(link.signal.value, link.quality, link.variant) for link in links] == [
             (PDQ_A, 100, None),
-            (PDQ_B, 80, "mirror"),
+            (PDQ_B, 80, "top85"),
         ]
         assert feed(session) == [
             ("add", "added", PDQ_A, None, ref),
-            ("add", "added", PDQ_B, "mirror", ref),
+            ("add", "added", PDQ_B, "top85", ref),
         ]
         assert {s.status for s in session.scalars(select(Signal))} == {"active"}
         actions = [(e.actor, e.action) for e in session.scalars(select(Event))]
@@ -200,11 +207,13 @@ def test_a_quarantined_signal_is_removed_and_marked_quarantined(sessions) -> Non
 
 def test_interning_returns_one_row_per_value(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        first = bank.intern_signal(session, "pdq", PDQ_C)
-        again = bank.intern_signal(session, "pdq", PDQ_C)
-        other = bank.intern_signal(session, "sha256", PDQ_C)
-        assert first.id == again.id != other.id
-        assert first.status == "withdrawn"  # active only once an item holds it
+        ids = intern_signals(session, [("pdq", PDQ_C), ("pdq", PDQ_C), ("sha256", PDQ_C)])
+        again = intern_signals(session, [("pdq", PDQ_C)])
+        assert len(ids) == 2 and ids[("pdq", PDQ_C)] == again[("pdq", PDQ_C)]
+        assert ids[("pdq", PDQ_C)] != ids[("sha256", PDQ_C)]
+        first = session.get(Signal, ids[("pdq", PDQ_C)])
+        assert first is not None
+        assert first.status == "unpublished"  # on the feed only once an item publishes it
         assert first.dispute_cleared is False  # a new hash has not been through a dispute
         assert first.modified_at >= int(time.time()) - 1
 

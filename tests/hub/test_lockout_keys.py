@@ -17,7 +17,7 @@ def answers(client: httpx.Client, number: str, times: int) -> list[str]:
 
 
 def test_each_malformed_number_is_locked_on_its_own(database_url: str) -> None:
-    for running in serve(hub_settings(database_url, pin_max_failures=3)):
+    for running in serve(hub_settings(database_url, pin_free_tries=3)):
         case = running.create_case([pdq()])
         client = running.client
         assert answers(client, "NOT-A-CASE-1", 4) == ["wrong_case_or_pin"] * 3 + ["locked"]
