@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The smoke test installs the wheel without extras into a fresh virtualenv and runs every
-# command as a user would; the bounded fuzz run feeds the parsers of untrusted bytes.
-test: lint smoke fuzz-quick
+# command as a user would; the bounded fuzz run feeds the parsers of untrusted bytes; mutate-ci
+# checks the committed mutation report against its recorded figures.
+test: lint mutate-ci smoke fuzz-quick
 	$(BIN)/pytest
 
 smoke: $(STAMP)

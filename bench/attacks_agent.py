@@ -65,6 +65,15 @@ def make_images(folder: Path) -> dict[str, Path]:
     return {"grey16": folder / "grey16.png", "rgba": folder / "rgba.png"}
 
 
+def package_root(src: Path) -> Path:
+    """The folder that holds the `redress` package: a checkout's `src/`, or `src` itself (the
+    other attack benches take the `src/` folder); refused when neither holds it."""
+    for candidate in (src / "src", src):
+        if (candidate / "redress" / "__init__.py").is_file():
+            return candidate
+    raise SystemExit(f"--src {src}: no redress package in it or in its src/ folder")
+
+
 class AgentUnderTest:
     """A `redress agent` subprocess from `src` (following a hub that is not there)."""
 
@@ -72,7 +81,7 @@ class AgentUnderTest:
         self.port = free_port()
         env = {
             **os.environ,
-            "PYTHONPATH": str(src / "src"),
+            "PYTHONPATH": str(package_root(src)),
             "REDRESS_AGENT_DATABASE_URL": f"sqlite:///{state / 'agent.db'}",
             "REDRESS_AGENT_STATE_DIR": str(state),
             "REDRESS_AGENT_TOKEN": TOKEN,
