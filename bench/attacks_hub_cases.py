@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 
 from _common import REPO, write_result
+from redress.hashing.variants import BANK_VARIANTS
 
 STATEMENT = "2026-11-1"
 RAISED = {
@@ -168,8 +169,8 @@ def portal_items(items: int) -> list[dict[str, Any]]:
         {
             "signals": [{"type": "pdq", "value": secrets.token_hex(32), "quality": 100}]
             + [
-                {"type": "pdq", "value": secrets.token_hex(32), "quality": 90, "variant": f"v{n}"}
-                for n in range(13)
+                {"type": "pdq", "value": secrets.token_hex(32), "quality": 90, "variant": v.name}
+                for v in BANK_VARIANTS
             ]
         }
         for _ in range(items)
