@@ -29,7 +29,6 @@ from tests.hub.conftest import (  # noqa: F401 (fixtures)
     hub,
     hub_settings,
     pdq,
-    postgres_server,
     serve_app,
 )
 
