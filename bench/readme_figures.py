@@ -183,7 +183,7 @@ def render_robustness(data: Data) -> str:
         " / ".join(f"{ours['margin'][k]:.0f}" for k in ("min", "p1", "median")),
     )
     lines = [
-        f"Robustness harness, {day(result)} (`bench/robustness.py`), corpus: "
+        f"Robustness harness, {day(result)} (`bench/robustness.py{flag(result)}`), corpus: "
         f"{len(result['corpus'])} photos ({reference} reference photos with PDQ quality ≥ 50 and "
         f"{skimage} scikit-image sample photos), {len(result['edits'])} edits, PDQ distance ≤ 31. "
         '"redress" = bank built with `redress hash --variants` from the originals, queries '
@@ -218,8 +218,9 @@ def render_browser_hashing(data: Data) -> str:
     """The in-browser hashing sentence of the portal section."""
     result = data["browser_hashing"]
     return (
-        "`.venv/bin/python bench/browser_hashing.py` times a 12 MP photo in the browser "
-        f"({result['browser_pdq_median_ms']} ms median, "
+        f"`.venv/bin/python bench/browser_hashing.py{flag(result)}` times a 12 MP photo in the "
+        f"browser ({result['browser_pdq_median_ms']} ms median over "
+        f"{result['rounds']} rounds of {result['photos']} photos, "
         f"{result['browser_with_variants_median_ms']} ms with the variants, on "
         f"{result['machine']}, {day(result)}).\n"
     )
