@@ -58,9 +58,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/browser_hashing.py
 	$(BIN)/python bench/pdq_index.py
 	$(BIN)/python bench/agent.py
+	$(BIN)/python bench/quarantine.py
 	$(BIN)/python bench/attacks_agent.py
 	$(BIN)/python bench/attacks_hub_pins.py
 	$(BIN)/python bench/attacks_hub_cases.py
+	$(BIN)/python bench/readme_figures.py --write
 
 # Mutation testing of the critical modules (slow: an hour or more on two cores); figures in
 # bench/mutation/, report in docs/mutation-report.md. MODULES=wire make mutate for one module.

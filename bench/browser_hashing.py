@@ -7,6 +7,7 @@ Needs Debian's Chromium (/usr/bin/chromium, or REDRESS_CHROMIUM) and the referen
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -46,11 +47,14 @@ TIMING = """async (rounds) => {
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one round instead of 5")
+    rounds = 1 if parser.parse_args().quick else ROUNDS
     with tempfile.TemporaryDirectory() as folder:
         photos = make_phone_photos(reference_dir(), Path(folder))[:4]
         options = HashOptions(variants=True)
         python_plain, python_full = [], []
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             for photo in photos:
                 started = time.perf_counter()
                 hash_file(photo)
@@ -73,10 +77,12 @@ def main() -> None:
                 arg=len(photos),
                 timeout=120_000,
             )
-            timings = page.evaluate(TIMING, ROUNDS)
+            timings = page.evaluate(TIMING, rounds)
             browser.close()
         hub_server.close()
     result = {
+        "quick": rounds != ROUNDS,
+        "rounds": rounds,
         "photos": len(photos),
         "megapixels": 12.2,
         "browser_first_ms": round(timings["first"]),

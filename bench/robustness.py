@@ -3,14 +3,21 @@ over the reference photos and scikit-image's sample photos. Prints a table, writ
 
 from __future__ import annotations
 
+import argparse
+
 from _common import reference_dir, write_result
 from redress.robustness import EDITS, METHODS, UNSEEN_EDITS, load_corpus
 from redress.robustness.harness import run_harness
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="the reference photos only (no scikit-image ones)"
+    )
+    args = parser.parse_args()
     reference = reference_dir()
-    corpus = load_corpus(reference)
+    corpus = load_corpus(reference, include_skimage=not args.quick)
     haystack_file = reference / "pdq" / "reg-test-input" / "haystack.txt"
     haystack = [line.strip() for line in haystack_file.read_text().splitlines() if line.strip()]
     plain, ours = run_harness(corpus, [METHODS["plain"], METHODS["redress"]], haystack=haystack)
@@ -46,6 +53,7 @@ def main() -> None:
     target = write_result(
         "robustness",
         {
+            "quick": args.quick,
             "corpus": [item.source for item in corpus],
             "edits": {edit.name: edit.description for edit in EDITS.values()},
             "methods": [plain.as_dict(), ours.as_dict()],
