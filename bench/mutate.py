@@ -63,12 +63,31 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "bank": Target(
-        ("src/redress/hub/bank.py",),
+        ("src/redress/hub/bank.py", "src/redress/hub/bulk.py"),
         ("tests/hub/test_bank_service.py", "tests/hub/test_feed.py", "tests/hub/test_stopncii.py"),
     ),
     "credentials": Target(
         ("src/redress/hub/credentials.py",),
         ("tests/hub/test_credentials.py", "tests/hub/test_cases.py"),
+    ),
+    # The hardening modules: PIN lock-out and back-off, request budgets, survivor sessions,
+    # flood holds, the hashing memory budget and the agent's flood quarantine.
+    "lockout": Target(
+        ("src/redress/hub/lockout.py",),
+        ("tests/hub/test_lockout.py", "tests/hub/test_lockout_keys.py"),
+    ),
+    "ratelimit": Target(
+        ("src/redress/web/ratelimit.py",),
+        ("tests/hub/test_ratelimit.py", "tests/hub/test_client_address.py"),
+    ),
+    "portal_sessions": Target(
+        ("src/redress/hub/portal_sessions.py",),
+        ("tests/hub/test_portal_sessions.py", "tests/portal/test_sessions.py"),
+    ),
+    "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
+    "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
+    "quarantine": Target(
+        ("src/redress/agent/quarantine.py",), ("tests/agent/test_agent_quarantine.py",)
     ),
 }
 

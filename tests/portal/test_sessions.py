@@ -29,7 +29,6 @@ from tests.hub.conftest import (  # noqa: F401  (fixtures: both databases)
     database_url,
     hub_settings,
     pdq,
-    postgres_server,
     serve_app,
 )
 
