@@ -129,3 +129,57 @@ def test_a_storage_that_is_not_shared_is_refused(tmp_path: object) -> None:
     with pytest.raises(ValueError, match="must be a redis:// URL"):
         make_storage("memory://", engine, RATE_LIMIT_COUNTERS, None)
     engine.dispose()
+
+
+def test_the_storage_answers_each_question_for_its_own_key(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    storage = SqlStorage(engines[0], RATE_LIMIT_COUNTERS, clock)
+    start = clock.now().timestamp()
+    assert storage.check()
+    assert storage.get("a") == 0
+    assert storage.get_expiry("a") == start  # no window: it ends now
+    assert storage.incr("a", 60, amount=3) == 3
+    assert storage.incr("a", 60) == 4
+    assert storage.incr("b", 30) == 1
+    clock.advance(10)
+    assert storage.incr("a", 60, amount=2) == 6  # same window: its end does not move
+    assert storage.get("a") == 6
+    assert storage.get("b") == 1
+    assert storage.get_expiry("a") == start + 60
+    assert storage.get_expiry("b") == start + 30
+    clock.advance(20)  # "b"'s window ended exactly now
+    assert storage.get("b") == 0
+    assert storage.get_expiry("b") == start + 30  # now
+    assert storage.incr("b", 30, amount=5) == 5  # a new window, from now
+    assert storage.get_expiry("b") == start + 60
+    storage.clear("b")
+    assert storage.get("b") == 0
+    assert storage.get("a") == 6  # only "b" was forgotten
+    assert storage.reset() == 1
+    assert storage.get("a") == 0
+
+
+def test_retry_after_rounds_part_seconds_up(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiter = sql_limiter(engines[0], clock)
+    assert limiter.hit("1/minute", "x", "c")
+    clock.advance(20.5)
+    assert limiter.retry_after("1/minute", "x", "c") == 40  # 39.5 s left
+    clock.advance(39.25)
+    assert limiter.retry_after("1/minute", "x", "c") == 1  # 0.25 s left
+    assert limiter.retry_after("1/minute", "x", "other") == 1  # no window: the least wait
+
+
+def test_only_sqlite_and_postgresql_have_a_storage() -> None:
+    engine = make_engine("sqlite://")
+    engine.dialect.name = "mysql"  # (no MySQL here: the check only reads the name)
+    with pytest.raises(ValueError, match="no rate-limit storage for the mysql database"):
+        SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_reported_not_raised(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    storage = SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    assert not storage.check()
+    engine.dispose()
