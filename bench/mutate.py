@@ -197,7 +197,7 @@ def rerun(name: str, jobs: int) -> dict[str, Any]:
     )
     figures["date"] = started.isoformat(timespec="minutes")
     figures["rerun"] = len(alive)
-    for key in ("before", "note"):
+    for key in ("before", "note", "stale"):
         if key in previous:
             figures[key] = previous[key]
     (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -303,8 +303,10 @@ def render() -> str:
             out.append(f"| {name} | not re-run since tests were added | | | | | {was} | |")
             details += ["", f"## {name}: {', '.join(figures['files'])}", "", figures["note"]]
             continue
+        # A run that predates a rewrite of its module says so in the table, not only below.
+        shown = f"{name} ({figures['stale']})" if figures.get("stale") else name
         out.append(
-            f"| {name} | {tested} | {counts['killed']} | {counts['survived']} | "
+            f"| {shown} | {tested} | {counts['killed']} | {counts['survived']} | "
             f"{counts['equivalent']} | {_percent(counts)} | {was} | {figures['date'][:10]} |"
         )
         details += ["", f"## {name}: {', '.join(figures['files'])}", ""]
