@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from limits import parse
+from sqlalchemy import Engine, func, select
 
 from redress.clock import ManualClock
 from redress.db import make_engine
@@ -157,6 +159,7 @@ def test_the_storage_answers_each_question_for_its_own_key(engines: list[Engine]
     assert storage.get("a") == 6  # only "b" was forgotten
     assert storage.reset() == 1
     assert storage.get("a") == 0
+    assert storage.reset() == 0
 
 
 def test_retry_after_rounds_part_seconds_up(engines: list[Engine]) -> None:
@@ -172,9 +175,58 @@ def test_retry_after_rounds_part_seconds_up(engines: list[Engine]) -> None:
 
 def test_only_sqlite_and_postgresql_have_a_storage() -> None:
     engine = make_engine("sqlite://")
-    engine.dialect.name = "mysql"  # (no MySQL here: the check only reads the name)
+    engine.dialect.name = "postgresql"  # (the check only reads the name)
+    SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    engine.dialect.name = "mysql"
     with pytest.raises(ValueError, match="no rate-limit storage for the mysql database"):
         SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    engine.dispose()
+
+
+def test_expired_rows_go_on_every_256th_hit_exactly(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    storage = SqlStorage(engines[0], RATE_LIMIT_COUNTERS, clock)
+    for n in range(100):
+        storage.incr(f"old{n}", 60)
+    clock.advance(60)  # the old windows end exactly now
+    for n in range(154):
+        storage.incr(f"new{n}", 60)
+    assert storage.incr("last-but-one", 60) == 1
+    assert _rows(engines[0]) == 255  # 255 hits: nothing deleted yet
+    storage.incr("last", 60)
+    assert _rows(engines[0]) == 156
+
+
+def _rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(RATE_LIMIT_COUNTERS)
+        return int(connection.execute(query).scalar_one())
+
+
+def test_a_parsed_rate_is_taken_as_it_is(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiter = sql_limiter(engines[0], clock)
+    rate = parse("2/minute")
+    assert [limiter.hit(rate, "x", "c") for _ in range(3)] == [True, True, False]
+    assert not limiter.test(rate, "x", "c")
+    clock.advance(15)
+    assert limiter.retry_after(rate, "x", "c") == 45
+
+
+def test_the_database_storage_runs_on_the_given_clock(engines: list[Engine]) -> None:
+    clock = ManualClock(datetime(2020, 1, 1, tzinfo=UTC))  # far from the real time
+    storage = make_storage(None, engines[0], RATE_LIMIT_COUNTERS, clock)
+    storage.incr("k", 60)
+    assert storage.get_expiry("k") == clock.now().timestamp() + 60
+
+
+def test_every_redis_scheme_is_accepted_and_others_are_named(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    # Nothing listens there: making the storage does not connect.
+    for uri in ("rediss://127.0.0.1:9/0", "redis+unix:///nonexistent/redis.sock"):
+        assert make_storage(uri, engine, RATE_LIMIT_COUNTERS, None).STORAGE_SCHEME
+    with pytest.raises(ValueError, match="not memcached://…"):
+        make_storage("memcached://host:11211", engine, RATE_LIMIT_COUNTERS, None)
     engine.dispose()
 
 
