@@ -157,6 +157,8 @@ def test_the_storage_answers_each_question_for_its_own_key(engines: list[Engine]
     storage.clear("b")
     assert storage.get("b") == 0
     assert storage.get("a") == 6  # only "b" was forgotten
+    clock.advance(100)
+    assert storage.get_expiry("a") == start + 130  # its window ended long ago: now
     assert storage.reset() == 1
     assert storage.get("a") == 0
     assert storage.reset() == 0
