@@ -175,7 +175,7 @@ def test_retry_after_rounds_part_seconds_up(engines: list[Engine]) -> None:
     assert limiter.retry_after("1/minute", "x", "other") == 1  # no window: the least wait
 
 
-def test_only_sqlite_and_postgresql_have_a_storage() -> None:
+def test_only_the_two_supported_databases_have_a_storage() -> None:
     engine = make_engine("sqlite://")
     engine.dialect.name = "postgresql"  # (the check only reads the name)
     SqlStorage(engine, RATE_LIMIT_COUNTERS)
