@@ -198,3 +198,28 @@ def test_the_redis_store_retries_when_another_client_wrote_between(client: redis
     store.update(["k"], decide, 0)
     assert calls == [0.0, 5.0]
     assert client.hget("p:k", "level") == b"6.0"
+
+
+def test_an_address_stops_being_known_at_the_second_it_expires(engine: Engine) -> None:
+    clock = ManualClock()
+    guard = PinGuard(SqlBackoffStore(engine, PIN_ATTEMPTS), BUDGETS, clock)
+    guard.succeeded(guard.reserve("A", "x"))  # x known to A for known_seconds (an hour)
+    clock.advance(3600)
+    guard.reserve("A", "x")  # no longer known: a number new to x again, charged to x
+    guard.reserve("B", "x")  # x's second: a 30 s wait
+    with pytest.raises(HubError):
+        guard.reserve("C", "x")
+
+
+def test_a_right_pin_gives_back_one_failure_only(engine: Engine) -> None:
+    clock = ManualClock()
+    guard = PinGuard(SqlBackoffStore(engine, PIN_ATTEMPTS), BUDGETS, clock)
+    guard.reserve("B", "x")
+    guard.reserve("C", "x")  # x at level 2: a 30 s wait
+    clock.advance(30)
+    guard.succeeded(guard.reserve("A", "x"))  # level 3, then 2 again
+    clock.advance(60)
+    guard.reserve("D", "x")  # level 3: a 60 s wait (30 s had two been given back)
+    clock.advance(30)
+    with pytest.raises(HubError):
+        guard.reserve("E", "x")
