@@ -6,6 +6,7 @@ mutant runs only the fast selection that can catch it.
 
     python bench/mutate.py run wire signal_types     # mutate, record figures
     python bench/mutate.py run --all --jobs 2
+    python bench/mutate.py rerun wire                # only the survivors, against new tests
     python bench/mutate.py report                    # docs/mutation-report.md from the figures
     python bench/mutate.py check                     # the report matches the figures (CI)
 
@@ -63,12 +64,35 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "bank": Target(
-        ("src/redress/hub/bank.py",),
+        ("src/redress/hub/bank.py", "src/redress/hub/bulk.py"),
         ("tests/hub/test_bank_service.py", "tests/hub/test_feed.py", "tests/hub/test_stopncii.py"),
     ),
     "credentials": Target(
         ("src/redress/hub/credentials.py",),
         ("tests/hub/test_credentials.py", "tests/hub/test_cases.py"),
+    ),
+    # The hardening modules: PIN lock-out and back-off, request budgets, survivor sessions,
+    # flood holds, the hashing memory budget and the agent's flood quarantine.
+    "lockout": Target(
+        ("src/redress/hub/lockout.py",),
+        (
+            "tests/hub/test_lockout_budgets.py",
+            "tests/hub/test_lockout.py",
+            "tests/hub/test_lockout_keys.py",
+        ),
+    ),
+    "ratelimit": Target(
+        ("src/redress/web/ratelimit.py",),
+        ("tests/hub/test_ratelimit.py", "tests/hub/test_client_address.py"),
+    ),
+    "portal_sessions": Target(
+        ("src/redress/hub/portal_sessions.py",),
+        ("tests/hub/test_portal_sessions.py", "tests/portal/test_sessions.py"),
+    ),
+    "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
+    "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
+    "quarantine": Target(
+        ("src/redress/agent/quarantine.py",), ("tests/agent/test_agent_quarantine.py",)
     ),
 }
 
@@ -130,6 +154,52 @@ def run(name: str, jobs: int, tests_from: str | None = None) -> dict[str, Any]:
     previous = load_figures(name)
     if previous and "before" in previous:
         figures["before"] = previous["before"]
+    (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+def rerun(name: str, jobs: int) -> dict[str, Any]:
+    """Run again, against the current tests, only the mutants the last run of `name` left alive
+    (and any it did not get to); the rest keep their result. For "after" figures when the
+    tests were only added to (a killed mutant stays killed), at a fraction of a full run."""
+    work = WORK / name
+    previous = load_figures(name)
+    if previous is None or not (work / "mutants").exists():
+        sys.exit(f"no earlier run of {name} in {work}: use `run` first")
+    alive = [m for m, s in previous["status"].items() if s not in ("killed", "timeout")]
+    tests = work / "tests"
+    if tests.is_symlink():
+        tests.unlink()
+    else:
+        shutil.rmtree(tests, ignore_errors=True)  # a --baseline run's old tests
+    tests.symlink_to(REPO / "tests")
+    shutil.rmtree(work / "mutants" / "tests", ignore_errors=True)
+    (work / "pyproject.toml").write_text(_config(work, TARGETS[name]))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    env.setdefault("REDRESS_REFERENCE_DIR", str(REPO.parent / "shared" / "reference"))
+    started = datetime.now(UTC)
+    if alive:
+        with (work / "mutmut.log").open("a") as log:
+            done = subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *alive],
+                cwd=work,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if done.returncode:
+            sys.exit(f"mutmut failed for {name}; see {work / 'mutmut.log'}")
+    figures = collect(name, work)
+    figures["seconds"] = previous.get("seconds", 0) + round(
+        (datetime.now(UTC) - started).total_seconds()
+    )
+    figures["date"] = started.isoformat(timespec="minutes")
+    figures["rerun"] = len(alive)
+    for key in ("before", "note", "stale"):
+        if key in previous:
+            figures[key] = previous[key]
     (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
     return figures
 
@@ -233,8 +303,10 @@ def render() -> str:
             out.append(f"| {name} | not re-run since tests were added | | | | | {was} | |")
             details += ["", f"## {name}: {', '.join(figures['files'])}", "", figures["note"]]
             continue
+        # A run that predates a rewrite of its module says so in the table, not only below.
+        shown = f"{name} ({figures['stale']})" if figures.get("stale") else name
         out.append(
-            f"| {name} | {tested} | {counts['killed']} | {counts['survived']} | "
+            f"| {shown} | {tested} | {counts['killed']} | {counts['survived']} | "
             f"{counts['equivalent']} | {_percent(counts)} | {was} | {figures['date'][:10]} |"
         )
         details += ["", f"## {name}: {', '.join(figures['files'])}", ""]
@@ -266,6 +338,11 @@ def main() -> None:
         metavar="REV",
         help="record as the 'before' figures, against the tests of git revision REV",
     )
+    again = sub.add_parser(
+        "rerun", help="re-run the last run's survivors against the current tests"
+    )
+    again.add_argument("modules", nargs="+", help=f"some of: {', '.join(TARGETS)}")
+    again.add_argument("--jobs", type=int, default=1, help="parallel mutants (at most 2 here)")
     sub.add_parser("report", help="write docs/mutation-report.md")
     sub.add_parser("check", help="fail if docs/mutation-report.md is out of date")
     args = parser.parse_args()
@@ -280,6 +357,12 @@ def main() -> None:
                 figures["before"] = {**counts, "survivors": sorted(figures["diffs"])}
                 (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
             print(f"{name}: {counts}")
+        REPORT.write_text(render())
+    elif args.command == "rerun":
+        if set(args.modules) - set(TARGETS):
+            parser.error(f"name modules ({', '.join(TARGETS)})")
+        for name in args.modules:
+            print(f"{name}: {summary(rerun(name, args.jobs), {})}")
         REPORT.write_text(render())
     elif args.command == "report":
         REPORT.write_text(render())

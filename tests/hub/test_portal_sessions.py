@@ -115,3 +115,51 @@ def _clean_up(session: Session, case_id: int) -> None:
     session.flush()
     left = set(session.scalars(select(PortalSession.token_hash)))
     assert left == {hashlib.sha256(t.encode()).hexdigest() for t in (live, newest)}
+
+
+def test_use_is_written_at_most_every_half_minute(hub: RunningHub) -> None:
+    number = hub.create_case([pdq()])["case_number"]
+    with database(hub) as session:
+        _touch(session, _case_id(session, number))
+
+
+def _last_seen(session: Session, token: str) -> datetime:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    session.flush()
+    row = session.scalars(select(PortalSession).where(PortalSession.token_hash == digest)).one()
+    return portal_sessions._aware(row.last_seen_at)
+
+
+def _touch(session: Session, case_id: int) -> None:
+    token = portal_sessions.start(session, case_id, LIMITS, T0)
+    seconds = timedelta(seconds=1)
+    assert portal_sessions.resolve(session, token, LIMITS, T0 + 29 * seconds) == case_id
+    assert _last_seen(session, token) == T0  # not written: the idle limit still runs from T0
+    assert portal_sessions.resolve(session, token, LIMITS, T0 + 30 * seconds) == case_id
+    assert _last_seen(session, token) == T0 + 30 * seconds
+    # Idle for 10 minutes less a second since then: still live, and written again.
+    at = T0 + 30 * seconds + timedelta(minutes=10) - seconds
+    assert portal_sessions.resolve(session, token, LIMITS, at) == case_id
+    assert _last_seen(session, token) == at
+    # A session used only within its first half minute goes idle from its sign-in.
+    quick = portal_sessions.start(session, case_id, LIMITS, T0)
+    assert portal_sessions.resolve(session, quick, LIMITS, T0 + 29 * seconds) == case_id
+    assert portal_sessions.resolve(session, quick, LIMITS, T0 + timedelta(minutes=10)) is None
+
+
+def test_ending_a_case_and_purging_count_what_they_did(hub: RunningHub) -> None:
+    numbers = [hub.create_case([pdq(value)])["case_number"] for value in (PDQ_A, PDQ_B)]
+    with database(hub) as session:
+        _counts(session, *(_case_id(session, number) for number in numbers))
+
+
+def _counts(session: Session, mine: int, other: int) -> None:
+    ended, _live, _also = (portal_sessions.start(session, mine, LIMITS, T0) for _ in range(3))
+    theirs = portal_sessions.start(session, other, LIMITS, T0)
+    assert portal_sessions.end(session, ended, T0)
+    assert portal_sessions.end_case(session, mine, T0) == 2  # the one already ended not again
+    assert portal_sessions.end_case(session, mine, T0) == 0
+    assert portal_sessions.resolve(session, theirs, LIMITS, T0) == other
+    assert portal_sessions.purge(session, T0) == 3  # the case's three ended sessions
+    assert portal_sessions.purge(session, T0 + timedelta(minutes=19)) == 0
+    assert portal_sessions.purge(session, T0 + timedelta(minutes=20)) == 1  # at its absolute end

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from limits import parse
+from sqlalchemy import Engine, func, select
 
 from redress.clock import ManualClock
 from redress.db import make_engine
@@ -128,4 +130,110 @@ def test_a_storage_that_is_not_shared_is_refused(tmp_path: object) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/x.db")
     with pytest.raises(ValueError, match="must be a redis:// URL"):
         make_storage("memory://", engine, RATE_LIMIT_COUNTERS, None)
+    engine.dispose()
+
+
+def test_the_storage_answers_each_question_for_its_own_key(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    storage = SqlStorage(engines[0], RATE_LIMIT_COUNTERS, clock)
+    start = clock.now().timestamp()
+    assert storage.check()
+    assert storage.get("a") == 0
+    assert storage.get_expiry("a") == start  # no window: it ends now
+    assert storage.incr("a", 60, amount=3) == 3
+    assert storage.incr("a", 60) == 4
+    assert storage.incr("b", 30) == 1
+    clock.advance(10)
+    assert storage.incr("a", 60, amount=2) == 6  # same window: its end does not move
+    assert storage.get("a") == 6
+    assert storage.get("b") == 1
+    assert storage.get_expiry("a") == start + 60
+    assert storage.get_expiry("b") == start + 30
+    clock.advance(20)  # "b"'s window ended exactly now
+    assert storage.get("b") == 0
+    assert storage.get_expiry("b") == start + 30  # now
+    assert storage.incr("b", 30, amount=5) == 5  # a new window, from now
+    assert storage.get_expiry("b") == start + 60
+    storage.clear("b")
+    assert storage.get("b") == 0
+    assert storage.get("a") == 6  # only "b" was forgotten
+    clock.advance(100)
+    assert storage.get_expiry("a") == start + 130  # its window ended long ago: now
+    assert storage.reset() == 1
+    assert storage.get("a") == 0
+    assert storage.reset() == 0
+
+
+def test_retry_after_rounds_part_seconds_up(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiter = sql_limiter(engines[0], clock)
+    assert limiter.hit("1/minute", "x", "c")
+    clock.advance(20.5)
+    assert limiter.retry_after("1/minute", "x", "c") == 40  # 39.5 s left
+    clock.advance(39.25)
+    assert limiter.retry_after("1/minute", "x", "c") == 1  # 0.25 s left
+    assert limiter.retry_after("1/minute", "x", "other") == 1  # no window: the least wait
+
+
+def test_only_the_two_supported_databases_have_a_storage() -> None:
+    engine = make_engine("sqlite://")
+    engine.dialect.name = "postgresql"  # (the check only reads the name)
+    SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    engine.dialect.name = "mysql"
+    with pytest.raises(ValueError, match="no rate-limit storage for the mysql database"):
+        SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    engine.dispose()
+
+
+def test_expired_rows_go_on_every_256th_hit_exactly(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    storage = SqlStorage(engines[0], RATE_LIMIT_COUNTERS, clock)
+    for n in range(100):
+        storage.incr(f"old{n}", 60)
+    clock.advance(60)  # the old windows end exactly now
+    for n in range(154):
+        storage.incr(f"new{n}", 60)
+    assert storage.incr("last-but-one", 60) == 1
+    assert _rows(engines[0]) == 255  # 255 hits: nothing deleted yet
+    storage.incr("last", 60)
+    assert _rows(engines[0]) == 156
+
+
+def _rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(RATE_LIMIT_COUNTERS)
+        return int(connection.execute(query).scalar_one())
+
+
+def test_a_parsed_rate_is_taken_as_it_is(engines: list[Engine]) -> None:
+    clock = ManualClock()
+    limiter = sql_limiter(engines[0], clock)
+    rate = parse("2/minute")
+    assert [limiter.hit(rate, "x", "c") for _ in range(3)] == [True, True, False]
+    assert not limiter.test(rate, "x", "c")
+    clock.advance(15)
+    assert limiter.retry_after(rate, "x", "c") == 45
+
+
+def test_the_database_storage_runs_on_the_given_clock(engines: list[Engine]) -> None:
+    clock = ManualClock(datetime(2020, 1, 1, tzinfo=UTC))  # far from the real time
+    storage = make_storage(None, engines[0], RATE_LIMIT_COUNTERS, clock)
+    storage.incr("k", 60)
+    assert storage.get_expiry("k") == clock.now().timestamp() + 60
+
+
+def test_every_redis_scheme_is_accepted_and_others_are_named(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    # Nothing listens there: making the storage does not connect.
+    for uri in ("rediss://127.0.0.1:9/0", "redis+unix:///nonexistent/redis.sock"):
+        assert make_storage(uri, engine, RATE_LIMIT_COUNTERS, None).STORAGE_SCHEME
+    with pytest.raises(ValueError, match="not memcached://…"):
+        make_storage("memcached://host:11211", engine, RATE_LIMIT_COUNTERS, None)
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_reported_not_raised(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    storage = SqlStorage(engine, RATE_LIMIT_COUNTERS)
+    assert not storage.check()
     engine.dispose()
