@@ -114,6 +114,23 @@ def _config(work: Path, target: Target) -> str:
     return (REPO / "pyproject.toml").read_text() + "\n".join(lines) + "\n"
 
 
+def _mutmut(
+    name: str, work: Path, env: dict[str, str], jobs: int, mutants: list[str], *, mode: str
+) -> None:
+    """`mutmut run` in `work` (only `mutants` when given), its output in work/mutmut.log."""
+    with (work / "mutmut.log").open(mode) as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *mutants],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode:
+        sys.exit(f"mutmut failed for {name}; see {work / 'mutmut.log'}")
+
+
 def run(name: str, jobs: int, tests_from: str | None = None) -> dict[str, Any]:
     """Mutate `name` from scratch (against the tests of git revision `tests_from` if given, for
     "before" figures); returns and saves its figures."""
@@ -135,17 +152,7 @@ def run(name: str, jobs: int, tests_from: str | None = None) -> dict[str, Any]:
     env.pop("PYTHONPATH", None)
     env.setdefault("REDRESS_REFERENCE_DIR", str(REPO.parent / "shared" / "reference"))
     started = datetime.now(UTC)
-    with (work / "mutmut.log").open("w") as log:
-        done = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if done.returncode:
-        sys.exit(f"mutmut failed for {name}; see {work / 'mutmut.log'}")
+    _mutmut(name, work, env, jobs, [], mode="w")
     seconds = (datetime.now(UTC) - started).total_seconds()
     figures = collect(name, work)
     figures["seconds"] = round(seconds)
@@ -180,17 +187,7 @@ def rerun(name: str, jobs: int) -> dict[str, Any]:
     env.setdefault("REDRESS_REFERENCE_DIR", str(REPO.parent / "shared" / "reference"))
     started = datetime.now(UTC)
     if alive:
-        with (work / "mutmut.log").open("a") as log:
-            done = subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *alive],
-                cwd=work,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                check=False,
-            )
-        if done.returncode:
-            sys.exit(f"mutmut failed for {name}; see {work / 'mutmut.log'}")
+        _mutmut(name, work, env, jobs, alive, mode="a")
     figures = collect(name, work)
     figures["seconds"] = previous.get("seconds", 0) + round(
         (datetime.now(UTC) - started).total_seconds()

@@ -207,22 +207,33 @@ def publish(
     live = [entry for entry in additions if entry[0] not in paused]
     if not live:
         return
+    _append_to_feed(
+        session,
+        "active",
+        [("add", reason, signal_id, ref, variant) for signal_id, ref, variant in live],
+    )
+
+
+def _append_to_feed(
+    session: Session, status: str, entries: list[tuple[str, str, int, str, str | None]]
+) -> None:
+    """Set the entries' signals to `status` and append the entries (op, reason, signal id, item
+    reference, variant) to the feed under its lock: two bulk statements however many."""
     _lock_feed(session)
-    stamp = int(time.time())
-    live_ids = sorted({signal_id for signal_id, _, _ in live})
+    signal_ids = sorted({entry[2] for entry in entries})
     session.execute(
         update(Signal)
-        .where(one_of(session, Signal.id, live_ids))
-        .values(status="active", modified_at=stamp)
+        .where(one_of(session, Signal.id, signal_ids))
+        .values(status=status, modified_at=int(time.time()))
         .execution_options(synchronize_session=False)
     )
-    expire_signals(session, set(live_ids))
+    expire_signals(session, set(signal_ids))
     when = timestamp_now(session)
     insert_many(
         session,
         "feed_entries",
         ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
-        [("add", reason, signal_id, ref, variant, when) for signal_id, ref, variant in live],
+        [(*entry, when) for entry in entries],
     )
 
 
@@ -271,20 +282,10 @@ def withdraw_items(session: Session, items: Sequence[Item], *, actor: str) -> No
             removals[signal_id] = ref_of[item_id]
     if not removals:
         return
-    _lock_feed(session)
-    session.execute(
-        update(Signal)
-        .where(one_of(session, Signal.id, list(removals)))
-        .values(status="withdrawn", modified_at=int(time.time()))
-        .execution_options(synchronize_session=False)
-    )
-    expire_signals(session, set(removals))
-    when = timestamp_now(session)
-    insert_many(
+    _append_to_feed(
         session,
-        "feed_entries",
-        ("op", "reason", "signal_id", "item_ref", "variant", "created_at"),
-        [("remove", "withdrawn", s, ref, None, when) for s, ref in removals.items()],
+        "withdrawn",
+        [("remove", "withdrawn", s, ref, None) for s, ref in removals.items()],
     )
 
 
