@@ -32,6 +32,9 @@ sys.path.insert(0, str(REPO))
 from tests.fuzz.targets import TARGETS, Target  # noqa: E402
 
 QUICK_SECONDS = 15
+# The quick run fuzzes along one fixed mutation sequence: what `make test` finds on one machine,
+# it finds on another (give or take speed), and new inputs are `make fuzz`'s job.
+QUICK_RANDOM_SEED = 1
 MEMORY_LIMIT_BYTES = 8 * 2**30  # address space per fuzzing process
 CRASHES = HERE / "crashes"
 KEPT_CORPUS = HERE / "corpus-work"
@@ -54,8 +57,14 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def run_atheris(target: Target, seconds: int, corpus: Path, seeds: Path) -> tuple[int, int, str]:
-    """Fuzz one target in a child process: (executions, crashes, what the fuzzer said)."""
+def run_atheris(
+    target: Target, seconds: int, corpus: Path, seeds: Path, *, random_seed: int | None = None
+) -> tuple[int, int, str]:
+    """Fuzz one target in a child process: (executions, crashes, what the fuzzer said).
+
+    `random_seed` fixes libFuzzer's mutation sequence (the quick run in `make test`, so a CI
+    result can be reproduced); None lets libFuzzer pick one (the long runs, to find new inputs).
+    """
     artifacts = CRASHES / target.name
     artifacts.mkdir(parents=True, exist_ok=True)
     before = set(artifacts.iterdir())
@@ -69,6 +78,7 @@ def run_atheris(target: Target, seconds: int, corpus: Path, seeds: Path) -> tupl
         "-max_len=65536",
         "-print_final_stats=1",
         f"-artifact_prefix={artifacts}/",
+        *([f"-seed={random_seed}"] if random_seed is not None else []),
         str(corpus),
         str(seeds),
     ]
@@ -178,7 +188,13 @@ def main() -> int:
                 if not options.quick:
                     corpus = KEPT_CORPUS / target.name
                 corpus.mkdir(parents=True, exist_ok=True)
-                runs, crashes, report = run_atheris(target, seconds, corpus, seeds)
+                runs, crashes, report = run_atheris(
+                    target,
+                    seconds,
+                    corpus,
+                    seeds,
+                    random_seed=QUICK_RANDOM_SEED if options.quick else None,
+                )
             else:
                 count = len(target.seeds())
                 runs, crashes, report = run_hypothesis(target, seconds)

@@ -16,6 +16,7 @@ peak from the header; `load_image` refuses a file whose cost is over its budget 
 from __future__ import annotations
 
 import math
+import struct
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -135,7 +136,7 @@ def load_image(
                 plan.cost,
                 max_decode_bytes,
             )
-        if getattr(image, "is_animated", False):
+        if _is_multi_frame(image):
             notes.append("Animated or multi-page image: only the first frame was hashed.")
         _decode(image)
         late_orientation = None
@@ -327,10 +328,24 @@ def _too_large(size: tuple[int, int] | None, max_pixels: int) -> HashingError:
     )
 
 
+# What Pillow's decoders raise on malformed data: besides OSError and friends, some plugins index
+# past the end of a short read (IndexError) or unpack too few bytes (struct.error).
+_DECODER_ERRORS = (OSError, EOFError, SyntaxError, ValueError, IndexError, struct.error, zlib.error)
+
+
+def _is_multi_frame(image: Image.Image) -> bool:
+    """Whether the file holds more than one frame; a damaged second frame counts as one frame
+    (the first is still hashed, or refused by `_decode` if it is damaged too)."""
+    try:
+        return bool(getattr(image, "is_animated", False))
+    except _DECODER_ERRORS:
+        return False
+
+
 def _decode(image: Image.Image) -> None:
     try:
         image.load()
-    except (OSError, EOFError, SyntaxError, ValueError, zlib.error) as exc:
+    except _DECODER_ERRORS as exc:
         text = str(exc)
         if isinstance(exc, EOFError) or "truncated" in text or "end of file" in text.lower():
             raise HashingError(
