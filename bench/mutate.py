@@ -48,7 +48,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "wire": Target(
-        ("src/redress/wire.py", "src/redress/hub/feed_wire.py"),
+        ("src/redress/feed/wire.py", "src/redress/hub/feed_wire.py"),
         ("tests/test_wire.py", "tests/hub/test_feed_wire.py"),
     ),
     "signal_types": Target(

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from redress import wire
 from redress.agent.bank import HubBank, SnapshotError
+from redress.feed import wire
+from redress.feed.wire import MAGIC, WireFormatError, decode_block
 from redress.hashing.errors import ErrorCode
 from redress.hashing.files import HashOptions, hash_file
 from redress.matching.hashlist import read_hash_list
-from redress.wire import MAGIC, WireFormatError, decode_block
 from tests.fuzz.targets import TARGETS
 
 REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"

@@ -1,4 +1,4 @@
-"""The compact feed format (`redress.wire`): every check of the decoder refuses its own kind of
+"""The compact feed format (`redress.feed.wire`): every check of the decoder refuses its own kind of
 damage with its own message, and the encoder's limits hold."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import zstandard
 
-from redress.wire import (
+from redress.feed.wire import (
     MAGIC,
     WireEntry,
     WireFormatError,

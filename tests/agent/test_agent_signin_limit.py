@@ -12,7 +12,7 @@ import httpx
 
 from redress.agent.config import AgentSettings
 from redress.agent.service import Agent
-from redress.clock import ManualClock
+from redress.core.clock import ManualClock
 from redress.web.agent_app import create_agent_app
 from tests.agent.conftest import TOKEN
 from tests.hub.conftest import serve_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from redress.agent.bank import HubBank
-from redress.wire import WireEntry, decode_block, encode_block
+from redress.feed.wire import WireEntry, decode_block, encode_block
 
 
 def block(entries: list[WireEntry]):

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.service import Agent
-from redress.clock import ManualClock
+from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub import credentials, participants
 from redress.hub.api_keys import Scope

@@ -25,11 +25,18 @@ from pathlib import Path
 import numpy as np
 
 from redress.agent.bank import HubBank, SnapshotError
+from redress.feed.wire import (
+    Block,
+    WireEntry,
+    WireFormatError,
+    decode_block,
+    encode_block,
+    iter_frames,
+)
 from redress.hashing.errors import ErrorCode
 from redress.hashing.files import HashOptions, hash_file
 from redress.matching.hashlist import read_hash_list
 from redress.matching.pdq_index import IndexFormatError, PdqIndex
-from redress.wire import Block, WireEntry, WireFormatError, decode_block, encode_block, iter_frames
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="redress-fuzz-"))
 atexit.register(shutil.rmtree, _SCRATCH, True)

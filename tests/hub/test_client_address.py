@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from redress.clock import ManualClock
+from redress.core.clock import ManualClock
 from redress.web.context import budget_address
 from tests.hub.conftest import hub_settings, pdq
 from tests.hub.test_lockout import hubs

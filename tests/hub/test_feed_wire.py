@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from redress.feed.wire import WireEntry, WireFormatError, decode_block, encode_block, iter_frames
 from redress.hub import feed_wire
-from redress.wire import WireEntry, WireFormatError, decode_block, encode_block, iter_frames
 
 
 def binary_feed(hub, key: str, cursor: int = 0, limit: int = 1_000_000):

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.feed.wire import decode_block, iter_frames
 from redress.hub.models import Event, Hold, Intake
-from redress.wire import decode_block, iter_frames
 from tests.hub.conftest import RunningHub, hub_settings, pdq, serve
 
 SRC = Path(__file__).resolve().parents[2] / "src"

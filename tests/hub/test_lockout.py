@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from redress.clock import ManualClock
 from redress.config import Settings
+from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.db.migrate import upgrade
 from redress.hub import credentials

@@ -12,7 +12,7 @@ import redis
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 
-from redress.clock import ManualClock
+from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.hub.errors import HubError
 from redress.hub.lockout import (

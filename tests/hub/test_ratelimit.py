@@ -11,7 +11,7 @@ import pytest
 from limits import parse
 from sqlalchemy import Engine, func, select
 
-from redress.clock import ManualClock
+from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.db.migrate import upgrade
 from redress.hub.models import RATE_LIMIT_COUNTERS

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from redress.hashing.errors import InvalidSignalError
-from redress.hashing.signal_types import VpdqSignal
-from redress.matching import ExactIndex, PdqIndex, VpdqIndex
-from redress.wire import (
+from redress.feed.wire import (
     TYPES,
     Block,
     WireEntry,
@@ -24,6 +21,9 @@ from redress.wire import (
     encode_block,
     iter_frames,
 )
+from redress.hashing.errors import InvalidSignalError
+from redress.hashing.signal_types import VpdqSignal
+from redress.matching import ExactIndex, PdqIndex, VpdqIndex
 
 _PDQ, _MD5, _SHA256, _VPDQ = range(4)
 SNAPSHOT_FORMAT = 1

@@ -27,26 +27,23 @@ from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.models import AgentBase, HubState, NegativeSignal, Outbox, Review
 from redress.agent.quarantine import OVERMATCHING, Quarantine
 from redress.config import get_settings, with_limits
+from redress.core.errors import RedressError
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.feed.wire import decode_block, iter_frames
 from redress.hashing.budget import MemoryBudget, return_free_memory
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.files import HashOptions, SignalRecord, estimate_cost, hash_file
 from redress.hashing.signal_types import VpdqSignal, get_signal_type
 from redress.matching import ExactIndex, PdqIndex
 from redress.matching.pdq_index import bytes_to_words, pdq_hex_to_bytes
-from redress.wire import decode_block, iter_frames
 
 LOGGER = logging.getLogger("redress.agent")
 FEEDBACK = ("PendingReview", "Blocked", "NotBlocked")
 UPLOAD_TYPES = ("pdq", "vpdq", "md5", "sha256")
 
 
-class AgentError(Exception):
-    """A request the agent refuses: HTTP status, stable code, and what to do."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+class AgentError(RedressError):
+    """A request the agent refuses (the shape is `RedressError`'s)."""
 
 
 class AgentBusyError(AgentError):
@@ -58,8 +55,8 @@ class AgentBusyError(AgentError):
             "busy",
             f"The agent is hashing as much as its memory budget ({budget_mb} MB, "
             f"REDRESS_AGENT_MEMORY_BUDGET_MB) allows; retry in {retry_after} s.",
+            retry_after=retry_after,
         )
-        self.retry_after = retry_after
 
 
 #: Memory a JSON check takes per byte of its body: parsed objects, vPDQ frames and their search.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from redress.core.errors import RedressError
+
 
 class ErrorCode(StrEnum):
     """Stable codes for hashing failures; other tools match on these strings."""
@@ -27,11 +29,22 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal_error"
 
 
-class HashingError(Exception):
+#: The HTTP status an API answers with when it refuses a file or value for this reason.
+_STATUS = {
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.VIDEO_TOO_LONG: 413,
+    ErrorCode.VIDEO_TIMEOUT: 413,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+class HashingError(RedressError):
     """A file or value that cannot be hashed or parsed, with a code and a user-facing message."""
 
+    code: ErrorCode
+
     def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
+        super().__init__(_STATUS.get(code, 422), code, message)
         self.code = code
         self.message = message
 

@@ -257,3 +257,13 @@ def get_signal_type(name: str) -> SignalType:
     except KeyError:
         known = ", ".join(SIGNAL_TYPES)
         raise InvalidSignalError(f"Unknown signal type {name!r}; known types: {known}.") from None
+
+
+def normalise_signal(type_name: str, value: str) -> tuple[SignalType, str]:
+    """The signal type called `type_name` and `value` in its canonical form.
+
+    The one place a signal from outside (an API body, a hash list, a command line) is checked:
+    raises `InvalidSignalError` (code `invalid_signal`, status 422) naming what is wrong.
+    """
+    signal_type = get_signal_type(type_name)
+    return signal_type, signal_type.normalize(value)

@@ -3,18 +3,11 @@ that says what was wrong and what to do."""
 
 from __future__ import annotations
 
+from redress.core.errors import RedressError
 
-class HubError(Exception):
-    """A refusal the client can act on."""
 
-    def __init__(
-        self, status: int, code: str, detail: str, *, retry_after: int | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.retry_after = retry_after  # seconds, for refusals that end (lock-outs)
+class HubError(RedressError):
+    """A refusal of the hub's (the shape is `RedressError`'s)."""
 
 
 def not_found_or_wrong_pin() -> HubError:

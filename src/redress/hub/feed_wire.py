@@ -1,4 +1,4 @@
-"""Serving the feed in the compact format (`redress.wire`) fast: blocks cover fixed ranges of
+"""Serving the feed in the compact format (`redress.feed.wire`) fast: blocks cover fixed ranges of
 sequence numbers, and a block whose whole range is below the feed's head can never change (the
 feed is append-only), so it is encoded once and kept in a bounded cache."""
 
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from redress.feed.wire import encode_block
 from redress.hub.models import FeedEntry
-from redress.wire import encode_block
 
 BLOCK = 65_536
 _ROWS = (

@@ -59,8 +59,8 @@ from prometheus_client import Counter
 from sqlalchemy import Engine, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from redress.clock import Clock, SystemClock, timestamp
 from redress.config import Settings
+from redress.core.clock import Clock, SystemClock, timestamp
 from redress.hub.credentials import digest_key
 from redress.hub.errors import HubError, locked
 

@@ -35,7 +35,7 @@ from redress.agent.service import (
     check_vpdq_bounds,
     validate_signals,
 )
-from redress.clock import Clock
+from redress.core.clock import Clock
 from redress.web import i18n
 from redress.web.agent_bounds import run_bounded, run_json
 from redress.web.agent_quarantine import quarantine_router
@@ -137,7 +137,7 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
     app.state.agent = agent
     app.state.moderators = moderators
     authorised_only = Security(require_token)
-    install_error_handlers(app, domain_error=AgentError, unpack=_agent_error, service="agent")
+    install_error_handlers(app, service="agent")
     extend_openapi(
         app, models=(CheckIn, BatchIn), patch=lambda document: document_limits(document, agent)
     )
@@ -476,10 +476,6 @@ def create_agent_app(agent: Agent, *, start: bool = True, clock: Clock | None = 
     app.add_middleware(SecurityHeaders, https=agent.settings.https)
     app.add_middleware(BodySizeLimit, limit=agent.settings.max_upload_bytes)
     return app
-
-
-def _agent_error(exc: AgentError) -> tuple[int, str, str, int | None]:
-    return exc.status, exc.code, exc.detail, getattr(exc, "retry_after", None)
 
 
 def _review_body(review: Review) -> dict[str, Any]:

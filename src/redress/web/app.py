@@ -18,11 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from redress import __version__
-from redress.clock import Clock, SystemClock
 from redress.config import Settings, get_settings, proxy_hops
+from redress.core.clock import Clock, SystemClock
 from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
-from redress.hub.errors import HubError
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.web import busy, ops, portal
 from redress.web.context import HubContext, shared_limits
@@ -119,7 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_docs(app)
-    install_error_handlers(app, domain_error=HubError, unpack=_hub_error, service="hub")
+    install_error_handlers(app, service="hub")
     _install_busy_handler(app)
     extend_openapi(app, patch=lambda document: _document_limits(document, settings))
     _install_observability(app)
@@ -153,10 +152,6 @@ def _install_docs(app: FastAPI) -> None:
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
-
-
-def _hub_error(exc: HubError) -> tuple[int, str, str, int | None]:
-    return exc.status, exc.code, exc.detail, exc.retry_after
 
 
 def _install_busy_handler(app: FastAPI) -> None:

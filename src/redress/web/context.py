@@ -13,8 +13,8 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from redress.clock import Clock, SystemClock
 from redress.config import Settings, proxy_hops
+from redress.core.clock import Clock, SystemClock
 from redress.db import unit_of_work
 from redress.hub.errors import HubError
 from redress.hub.feed_wire import FeedBlockCache

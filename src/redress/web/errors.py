@@ -8,7 +8,7 @@ Unexpected errors are a 500 with the same shape and never a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from redress.core.errors import RedressError
 from redress.web.logging import LOGGER
 
 #: The status a refusal of this kind answers with, for the descriptions in the OpenAPI document.
@@ -90,20 +91,15 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def install_error_handlers(
-    app: FastAPI,
-    *,
-    domain_error: type[Exception],
-    unpack: Callable[[Any], tuple[int, str, str, int | None]],
-    service: str,
-) -> None:
-    """JSON `ErrorBody` for the app's own refusals (`domain_error`, read by `unpack` into status,
-    code, detail, retry_after), invalid requests (422), HTTP errors (404, 405 with `Allow`)
-    and anything unexpected (500, logged by type only: no traceback or data to the client)."""
+def install_error_handlers(app: FastAPI, *, service: str) -> None:
+    """JSON `ErrorBody` for every `RedressError` (status, code, detail, retry_after), invalid
+    requests (422), HTTP errors (404, 405 with `Allow`) and anything unexpected (500, logged by
+    type only: no traceback or data to the client)."""
 
-    @app.exception_handler(domain_error)
+    @app.exception_handler(RedressError)
     async def refused(_request: Request, exc: Exception) -> JSONResponse:
-        status, code, detail, retry_after = unpack(exc)
+        assert isinstance(exc, RedressError)
+        status, code, detail, retry_after = exc.status, exc.code, exc.detail, exc.retry_after
         headers = None
         extra: dict[str, Any] = {}
         if retry_after is not None:

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, Table, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from redress.clock import Clock, SystemClock, timestamp
+from redress.core.clock import Clock, SystemClock, timestamp
 
 _PURGE_EVERY = 256  # hits per process between deletions of expired rows
 

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from redress.feed.wire import MEDIA_TYPE
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import get_signal_type
 from redress.hub.api_keys import Scope
@@ -34,7 +35,6 @@ from redress.hub.schemas import (
 from redress.web.context import HubContext, hub
 from redress.web.errors import error_responses
 from redress.web.openapi import bearer_token, scopes_of
-from redress.wire import MEDIA_TYPE
 
 router = APIRouter(prefix="/v1", tags=["platforms"], responses=error_responses(401, 403, 422))
 Hub = Annotated[HubContext, Depends(hub)]

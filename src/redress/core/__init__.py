@@ -1,0 +1,1 @@
+"""What every other package may use: the base error and the clock. Imports nothing of Redress."""
