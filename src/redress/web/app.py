@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,21 +16,21 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from redress import __version__
+from redress import __version__, portal
 from redress.config import Settings, get_settings, proxy_hops
 from redress.core.clock import Clock, SystemClock
 from redress.db import make_engine, make_session_factory
 from redress.hub.api import cases, platforms, stopncii
 from redress.hub.secrets_box import SecretBox, load_key
-from redress.web import busy, ops, portal
+from redress.portal.helplines import load_helplines
+from redress.web import busy, ops
 from redress.web.context import HubContext, shared_limits
 from redress.web.errors import error_body, install_error_handlers
-from redress.web.helplines import load_helplines
 from redress.web.logging import LOGGER, configure_logging
 from redress.web.openapi import extend_openapi
 from redress.web.security_headers import SecurityHeaders
 
-STATIC = Path(__file__).parent / "static"
+STATIC = portal.STATIC
 REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram("redress_http_request_seconds", "HTTP request latency", ["route"])
 
