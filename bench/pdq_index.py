@@ -15,6 +15,8 @@ Queries: half bank members with up to 16 bits flipped (hits), half new clustered
 the same way as the bank's (mostly misses).
 
     python bench/pdq_index.py [SIZE ...] [--shape bank|dense]   (default: 1000000 10000000, bank)
+    python bench/pdq_index.py --quick   (200,000 hashes, figures printed, not saved: a before/after
+                                         check that takes well under a minute)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from redress.matching import PdqIndex
 
 RADIUS = 31
 QUERIES = 2000
+QUICK_SIZE = 200_000
 
 
 def real_hashes() -> np.ndarray:
@@ -153,6 +156,10 @@ def run(size: int, real: np.ndarray, shape: str) -> dict[str, object]:
 
 def main() -> None:
     args = sys.argv[1:]
+    quick = "--quick" in args
+    if quick:
+        args.remove("--quick")
+        args = args or [str(QUICK_SIZE)]
     shape = "bank"
     if "--shape" in args:
         at = args.index("--shape")
@@ -167,6 +174,8 @@ def main() -> None:
         print(f"--- {size:,} hashes, radius {RADIUS}, one thread ---")
         for name, value in figures.items():
             print(f"  {name:32} {value}")
+    if quick:
+        return
     name = "pdq_index" if shape == "bank" else f"pdq_index_{shape}"
     print(f"saved {write_result(name, {'radius': RADIUS, 'results': results})}")
 

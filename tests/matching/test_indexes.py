@@ -182,7 +182,7 @@ def test_vpdq_index_equals_brute_force(seed, videos, percent):
     ]
     index = VpdqIndex(query_match_percent=percent, target_match_percent=percent)
     for frames in library:
-        index.add(frames)
+        index.add_frames(frames)
     gone = set(rng.choice(videos, videos // 4, replace=False).tolist())
     index.remove(gone)
     kept = [None if i in gone else frames for i, frames in enumerate(library)]
@@ -207,7 +207,7 @@ def test_vpdq_segments_are_the_matched_time_ranges():
     scenes = make_bank(rng, 40, False)
     long = [VpdqFrame(i, 100, scenes[i].tobytes().hex(), float(i)) for i in range(40)]
     index = VpdqIndex(query_match_percent=80, target_match_percent=20)
-    index.add(long)
+    index.add_frames(long)
     clip = [VpdqFrame(i, 100, f.pdq, float(i)) for i, f in enumerate(long[10:20] + long[30:35])]
     (match,) = index.search(clip)
     assert match.segments == [(10.0, 19.0), (30.0, 34.0)]

@@ -28,6 +28,7 @@ import numpy as np
 
 from redress.hashing.signal_types import PdqSignal
 from redress.matching import _mih
+from redress.matching.protocol import Hit
 
 _BITS = PdqSignal.bits
 _BYTES = _BITS // 8
@@ -61,10 +62,9 @@ def words_to_hex(words: np.ndarray) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PdqHit:
-    """One indexed hash within the search radius of a query."""
+class PdqHit(Hit):
+    """One indexed hash within the search radius of a query, `distance` bits away."""
 
-    id: int
     distance: int
 
 
@@ -239,6 +239,20 @@ class PdqIndex:
         tables = _build(words, count)
         with self._lock:
             self._tables = tables
+
+    @staticmethod
+    def bits(threshold: float | None) -> int:
+        """A protocol threshold as bits: PDQ's default (31) if None; a whole number otherwise."""
+        if threshold is None:
+            return PdqSignal.default_threshold
+        if threshold != int(threshold):
+            raise ValueError(f"threshold must be a whole number of bits, got {threshold}")
+        return int(threshold)
+
+    def query(self, value: str, threshold: float | None = None) -> list[PdqHit]:
+        """Every live indexed hash within `threshold` bits of one normalised hex hash, closest
+        first (the index protocol's form of `search`)."""
+        return self.search([value], self.bits(threshold))[0]
 
     def search(
         self, queries: Sequence[str], threshold: int = PdqSignal.default_threshold

@@ -1,10 +1,10 @@
-"""`HubBank`: feed blocks applied in order, idempotent replay, compaction."""
+"""`HubIndex`: feed blocks applied in order, idempotent replay, compaction."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from redress.agent.bank import HubBank
+from redress.agent.hub_index import HubIndex
 from redress.feed.wire import WireEntry, decode_block, encode_block
 
 
@@ -21,7 +21,7 @@ def test_replaying_entries_changes_nothing_and_items_are_kept_once():
     entries.append(WireEntry(21, "add", "pdq", values[0], "i_other", None, "added"))
     entries.append(WireEntry(22, "add", "md5", "ab" * 16, "i_md5", None, "added"))
     entries.append(WireEntry(23, "remove", "pdq", values[1], "i_1", None, "withdrawn"))
-    bank = HubBank("hub")
+    bank = HubIndex("hub")
     bank.apply(block(entries))
     bank.apply(block(entries))  # a restart replays from an older cursor
     assert bank.counts() == {"pdq": 19, "md5": 1, "sha256": 0, "vpdq": 0}
@@ -34,7 +34,7 @@ def test_replaying_entries_changes_nothing_and_items_are_kept_once():
 def test_compaction_keeps_what_is_live_and_drops_the_tombstones():
     rng = np.random.default_rng(1)
     values = [rng.bytes(32).hex() for _ in range(3000)]
-    bank = HubBank("hub")
+    bank = HubIndex("hub")
     bank.apply(
         block(
             [
