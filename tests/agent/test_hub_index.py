@@ -62,3 +62,45 @@ def test_compaction_keeps_what_is_live_and_drops_the_tombstones():
     assert compact.hit("pdq", compact.pdq.search([values[2500]], 0)[0][0].id, 0).items == (
         "i_2500",
     )
+
+
+def _every_type() -> tuple[dict[str, str], list[WireEntry]]:
+    rng = np.random.default_rng(2)
+    frames = "\n".join(f"{i},100,{rng.bytes(32).hex()},{i}.000" for i in range(5))
+    values = {
+        "pdq": rng.bytes(32).hex(),
+        "md5": rng.bytes(16).hex(),
+        "sha256": rng.bytes(32).hex(),
+        "vpdq": frames,
+    }
+    entries = [
+        WireEntry(n + 1, "add", kind, value, f"i_{kind}", None, "added")
+        for n, (kind, value) in enumerate(values.items())
+    ]
+    return values, entries
+
+
+def test_every_signal_type_is_held_in_its_index_and_found_with_its_items():
+    values, entries = _every_type()
+    index = HubIndex("hub")
+    index.apply(block(entries))
+    assert index.signals.counts() == {"pdq": 1, "md5": 1, "sha256": 1, "vpdq": 1}
+    for kind, value in values.items():
+        (found,) = index.signals.query(kind, value)
+        hit = index.hit(kind, found.id, found.distance)
+        assert hit is not None and (hit.type, hit.value, hit.items) == (kind, value, (f"i_{kind}",))
+    index.apply(
+        block([WireEntry(9, "remove", "sha256", values["sha256"], "i_sha256", None, "withdrawn")])
+    )
+    assert index.signals.query("sha256", values["sha256"]) == []
+    assert index.counts() == {"pdq": 1, "md5": 1, "sha256": 0, "vpdq": 1}
+
+
+def test_a_snapshot_saved_loaded_and_saved_again_is_the_same_bytes(tmp_path):
+    _, entries = _every_type()
+    index = HubIndex("hub")
+    index.apply(block(entries))
+    first = index.save(tmp_path / "one", cursor=4)
+    again = HubIndex("hub")
+    assert again.load(first) == 4
+    assert again.save(tmp_path / "two", cursor=4).read_bytes() == first.read_bytes()
