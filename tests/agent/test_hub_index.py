@@ -6,6 +6,8 @@ import numpy as np
 
 from redress.agent.hub_index import HubIndex
 from redress.feed.wire import WireEntry, decode_block, encode_block
+from redress.hashing.files import SignalRecord
+from redress.hashing.signal_types import VpdqSignal
 
 
 def block(entries: list[WireEntry]):
@@ -104,3 +106,45 @@ def test_a_snapshot_saved_loaded_and_saved_again_is_the_same_bytes(tmp_path):
     again = HubIndex("hub")
     assert again.load(first) == 4
     assert again.save(tmp_path / "two", cursor=4).read_bytes() == first.read_bytes()
+
+
+def test_lookup_finds_what_each_index_finds_in_the_check_order():
+    """PDQ views together (each hash once, closest first), then digests and videos in the
+    order given; the same hits as asking each index directly."""
+    rng = np.random.default_rng(4)
+    pdq = [rng.bytes(32).hex() for _ in range(300)]
+    video = "\n".join(f"{i},100,{pdq[i]},{i}.000" for i in range(10))
+    md5 = rng.bytes(16).hex()
+    entries = [
+        WireEntry(i + 1, "add", "pdq", value, f"p_{i}", None, "added")
+        for i, value in enumerate(pdq)
+    ]
+    entries += [
+        WireEntry(401, "add", "md5", md5, "m", None, "added"),
+        WireEntry(402, "add", "vpdq", video, "v", None, "added"),
+    ]
+    index = HubIndex("hub")
+    index.apply(block(entries))
+
+    def near(value: str, bits: int) -> str:
+        return f"{int(value, 16) ^ ((1 << bits) - 1):064x}"
+
+    signals = [
+        SignalRecord("pdq", near(pdq[7], 12)),
+        SignalRecord("md5", md5),
+        SignalRecord("vpdq", video),
+        SignalRecord("pdq", near(pdq[7], 3), variant="rotate90"),
+        SignalRecord("pdq", near(pdq[9], 5), variant="flip"),
+        SignalRecord("sha256", "ab" * 32),
+    ]
+    found = index.lookup(signals, pdq_threshold=31)
+    assert [(h.type, h.items, h.distance) for h in found] == [
+        ("pdq", ("p_7",), 3),
+        ("pdq", ("p_9",), 5),
+        ("md5", ("m",), 0),
+        ("vpdq", ("v",), None),
+    ]
+    (videos,) = index.vpdq.search(VpdqSignal().parse(video))
+    assert found[-1].segments == videos.segments == [(0.0, 9.0)]
+    assert [h.items for h in index.lookup(signals, pdq_threshold=4)][:1] == [("p_7",)]
+    assert index.lookup(signals[:1], pdq_threshold=11) == []

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,32 +24,48 @@ from redress.feed.wire import (
     iter_frames,
 )
 from redress.hashing.errors import InvalidSignalError
+from redress.hashing.files import SignalRecord
 from redress.hashing.signal_types import (
+    SIGNAL_TYPES,
     IndexKind,
     Md5Signal,
     PdqSignal,
     VpdqSignal,
     get_signal_type,
 )
-from redress.matching import ExactIndex, MultiIndex, PdqIndex, SignalIndex, VpdqIndex, new_index
+from redress.matching import (
+    ExactIndex,
+    MultiIndex,
+    PdqIndex,
+    SignalIndex,
+    VpdqHit,
+    VpdqIndex,
+    new_index,
+)
+from redress.matching.vpdq_index import Segment
 
 # Type codes of the feed's wire format (its order of `TYPES`).
 _PDQ = TYPES.index(PdqSignal.name)
 _MD5 = TYPES.index(Md5Signal.name)
 _VPDQ = TYPES.index(VpdqSignal.name)
+# Searched together, all views of a picture at once (PDQ's orientations); the rest one by one.
+_HAMMING_TYPES = frozenset(
+    name for name, kind in SIGNAL_TYPES.items() if kind.index_kind is IndexKind.HAMMING
+)
 SNAPSHOT_FORMAT = 1
 _HEADER_LIMIT = 4096  # a header is under 200 bytes; never read a whole damaged file as one line
 
 
 @dataclass(frozen=True, slots=True)
 class HubHit:
-    """A signal of one hub's index that matched a query: its value, the hub's item references
-    and the distance (None for a video)."""
+    """A signal of one hub's index that matched a query: its value, the hub's item references,
+    the distance (None for a video) and, for a video, the matched time ranges."""
 
     type: str
     value: str
     items: tuple[str, ...]
     distance: int | None
+    segments: list[Segment] | None = None
 
 
 SignalKey = bytes | str  # how a signal is keyed: digest bytes (pdq, md5, sha256), vPDQ text
@@ -187,6 +203,35 @@ class HubIndex:
         first = self._item[code][id_]
         items = ((first,) if first else ()) + tuple(self._more[code].get(id_, ()))
         return HubHit(kind, value, items, distance)
+
+    def lookup(
+        self, signals: Sequence[SignalRecord], pdq_threshold: int = PdqSignal.default_threshold
+    ) -> list[HubHit]:
+        """Every live signal matching one piece of content, described by `signals` (normalised;
+        a picture's orientations among them): Hamming-type signals (PDQ) together, each indexed
+        hash once at its smallest distance within `pdq_threshold`, closest first; then the
+        others in the order given, at their type's defaults (a video's hits best first)."""
+        grouped: dict[str, list[str]] = {}
+        for signal in signals:
+            if signal.type in _HAMMING_TYPES:
+                grouped.setdefault(signal.type, []).append(signal.value)
+        found: list[HubHit] = []
+        for kind, values in grouped.items():
+            for match in self.signals.query_group(kind, values, pdq_threshold):
+                hit = self.hit(kind, match.id, match.distance)
+                if hit is not None:
+                    found.append(hit)
+        for signal in signals:
+            if signal.type in grouped:
+                continue
+            for match in self.signals.query(signal.type, signal.value):
+                hit = self.hit(signal.type, match.id, match.distance)
+                if hit is None:
+                    continue
+                if isinstance(match.hit, VpdqHit):
+                    hit = replace(hit, segments=match.hit.segments)
+                found.append(hit)
+        return found
 
     def entries(self) -> Iterator[WireEntry]:
         """Every live (signal, item) pair as an add entry (what a snapshot holds)."""

@@ -125,8 +125,7 @@ class MultiIndex:
             get_signal_type(signal_type)
             return []
         if isinstance(index, PdqIndex):  # one pass of the compiled search for every view
-            (hits,) = index.search_groups([values], index.bits(threshold))
-            return [SignalHit(signal_type, hit) for hit in hits]
+            return [SignalHit(signal_type, hit) for hit in index.query_group(values, threshold)]
         best: dict[int, Hit] = {}
         for value in values:
             for hit in index.query(value, threshold):
