@@ -22,8 +22,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from redress.agent.bank import BankHit, HubBank
 from redress.agent.config import AgentSettings, HubConfig
+from redress.agent.hub_index import HubHit as BankHit
+from redress.agent.hub_index import HubIndex as HubBank
 from redress.agent.models import AgentBase, HubState, NegativeSignal, Outbox, Review
 from redress.agent.quarantine import OVERMATCHING, Quarantine
 from redress.config import get_settings, with_limits

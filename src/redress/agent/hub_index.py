@@ -1,14 +1,16 @@
-"""One hub's signals in memory: a `PdqIndex`, exact indexes, a `VpdqIndex`, and for every
-indexed signal the opaque item references the hub gave it. Applies feed blocks in order;
-applying the same entries twice changes nothing (so a restart may safely replay the feed)."""
+"""One hub's signals in memory (the agent's index of a hub's feed; the bank is the hub's): a
+`MultiIndex` with one index per signal type, and for every indexed signal the opaque item
+references the hub gave it. Applies feed blocks in order; applying the same entries twice
+changes nothing (so a restart may safely replay the feed)."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,48 +24,91 @@ from redress.feed.wire import (
     iter_frames,
 )
 from redress.hashing.errors import InvalidSignalError
-from redress.hashing.signal_types import VpdqSignal
-from redress.matching import ExactIndex, PdqIndex, VpdqIndex
+from redress.hashing.files import SignalRecord
+from redress.hashing.signal_types import (
+    SIGNAL_TYPES,
+    IndexKind,
+    Md5Signal,
+    PdqSignal,
+    VpdqSignal,
+    get_signal_type,
+)
+from redress.matching import (
+    ExactIndex,
+    MultiIndex,
+    PdqIndex,
+    SignalIndex,
+    VpdqHit,
+    VpdqIndex,
+    new_index,
+)
+from redress.matching.vpdq_index import Segment
 
-_PDQ, _MD5, _SHA256, _VPDQ = range(4)
+# Type codes of the feed's wire format (its order of `TYPES`).
+_PDQ = TYPES.index(PdqSignal.name)
+_MD5 = TYPES.index(Md5Signal.name)
+_VPDQ = TYPES.index(VpdqSignal.name)
+# Searched together, all views of a picture at once (PDQ's orientations); the rest one by one.
+_HAMMING_TYPES = frozenset(
+    name for name, kind in SIGNAL_TYPES.items() if kind.index_kind is IndexKind.HAMMING
+)
 SNAPSHOT_FORMAT = 1
 _HEADER_LIMIT = 4096  # a header is under 200 bytes; never read a whole damaged file as one line
 
 
 @dataclass(frozen=True, slots=True)
-class BankHit:
-    """An indexed signal that matched a query."""
+class HubHit:
+    """A signal of one hub's index that matched a query: its value, the hub's item references,
+    the distance (None for a video) and, for a video, the matched time ranges."""
 
     type: str
     value: str
     items: tuple[str, ...]
     distance: int | None
+    segments: list[Segment] | None = None
 
 
-Key = bytes | str  # digest bytes for pdq/md5/sha256, the text for vpdq
+SignalKey = bytes | str  # how a signal is keyed: digest bytes (pdq, md5, sha256), vPDQ text
 
 
 class SnapshotError(ValueError):
-    """A bank snapshot that cannot be used: damaged, truncated, or from another version."""
+    """A snapshot of a hub index that cannot be used: damaged, truncated, or from another
+    version."""
 
 
-class HubBank:
+_Index = TypeVar("_Index", PdqIndex, VpdqIndex, ExactIndex)
+
+
+def _of_class(index: SignalIndex, cls: type[_Index]) -> _Index:
+    """`index` as the class the signal type registry gave it (checked, not assumed)."""
+    if not isinstance(index, cls):
+        raise TypeError(f"expected a {cls.__name__}, got a {type(index).__name__}")
+    return index
+
+
+class HubIndex:
     """The indexed signals of one hub.
 
-    Per signal type: `_ids` maps a value to its index id; `_keys` and `_item` are lists indexed
-    by id (None once removed), `_more` holds the rare extra item references of a signal that
-    several items share.
+    Per signal type (by wire code): `_ids` maps a value to its index id; `_keys` and `_item`
+    are lists indexed by id (None once removed), `_more` holds the rare extra item references
+    of a signal that several items share.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.pdq = PdqIndex()
-        self.exact = {"md5": ExactIndex(), "sha256": ExactIndex()}
-        self.vpdq = VpdqIndex()
-        self._ids: list[dict[Key, int]] = [{}, {}, {}, {}]
-        self._keys: list[list[Key | None]] = [[], [], [], []]
-        self._item: list[list[str | None]] = [[], [], [], []]
-        self._more: list[dict[int, list[str]]] = [{}, {}, {}, {}]
+        self.signals = MultiIndex({kind: new_index(kind) for kind in TYPES})
+        # Typed views for the bulk paths (feed blocks of PDQ bytes, the check's array search).
+        self.pdq = _of_class(self.signals.index(PdqSignal.name), PdqIndex)
+        self.vpdq = _of_class(self.signals.index(VpdqSignal.name), VpdqIndex)
+        self.exact = {
+            kind: _of_class(self.signals.index(kind), ExactIndex)
+            for kind in TYPES
+            if get_signal_type(kind).index_kind is IndexKind.EXACT
+        }
+        self._ids: list[dict[SignalKey, int]] = [{} for _ in TYPES]
+        self._keys: list[list[SignalKey | None]] = [[] for _ in TYPES]
+        self._item: list[list[str | None]] = [[] for _ in TYPES]
+        self._more: list[dict[int, list[str]]] = [{} for _ in TYPES]
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -79,12 +124,12 @@ class HubBank:
 
     def apply(self, block: Block) -> None:
         """Apply a block of feed entries, in order."""
-        keys: list[Key] = block.digest.view("V32").ravel().tolist()
+        keys: list[SignalKey] = block.digest.view("V32").ravel().tolist()
         with self._lock:
             if not self._add_pdq_block(block, keys):
                 self._apply_rows(block, keys)
 
-    def _add_pdq_block(self, block: Block, keys: list[Key]) -> bool:
+    def _add_pdq_block(self, block: Block, keys: list[SignalKey]) -> bool:
         """The bulk case in one step: a block of new PDQ signals only. False if it is not."""
         if block.op.any() or block.type.any():
             return False
@@ -94,20 +139,20 @@ class HubBank:
         if len(fresh) != len(keys) or (ids and not ids.keys().isdisjoint(fresh)):
             return False
         added = self.pdq.add_bytes(block.digest)
-        assert added.start == start  # only this bank adds to its index, under its lock
+        assert added.start == start  # only this hub index adds to its PDQ index, under its lock
         ids.update(fresh)
         self._keys[_PDQ].extend(keys)
         self._item[_PDQ].extend(block.item)
         return True
 
-    def _apply_rows(self, block: Block, keys: list[Key]) -> None:
+    def _apply_rows(self, block: Block, keys: list[SignalKey]) -> None:
         pending: list[int] = []  # rows of new PDQ signals, added to the index together
         for row, (op, kind, item) in enumerate(
             zip(block.op.tolist(), block.type.tolist(), block.item, strict=True)
         ):
             digest = keys[row]
             assert isinstance(digest, bytes)
-            key: Key = digest
+            key: SignalKey = digest
             if kind == _MD5:
                 key = digest[:16]
             elif kind == _VPDQ:
@@ -121,13 +166,12 @@ class HubBank:
                     ):
                         self._more[kind].setdefault(known, []).append(item)
                     continue
-                if kind == _PDQ:
+                if kind == _PDQ:  # added in bulk, from the block's bytes
                     new_id = self.pdq.total_ids + len(pending)
                     pending.append(row)
-                elif kind == _VPDQ:
-                    new_id = self.vpdq.add(VpdqSignal().parse(str(key)))
                 else:
-                    (new_id,) = self.exact[TYPES[kind]].add([digest[: len(key)].hex()])
+                    value = key if isinstance(key, str) else key.hex()
+                    (new_id,) = self.signals.add(TYPES[kind], [value])
                 ids[key] = new_id
                 self._keys[kind].append(key)
                 self._item[kind].append(item)
@@ -140,12 +184,7 @@ class HubBank:
             self._keys[kind][known] = None
             self._item[kind][known] = None
             self._more[kind].pop(known, None)
-            if kind == _PDQ:
-                self.pdq.remove([known])
-            elif kind == _VPDQ:
-                self.vpdq.remove([known])
-            else:
-                self.exact[TYPES[kind]].remove([known])
+            self.signals.remove(TYPES[kind], [known])
         if pending:
             self._flush(block, pending)
 
@@ -153,7 +192,7 @@ class HubBank:
         self.pdq.add_bytes(block.digest[np.asarray(rows, dtype=np.int64)])
         rows.clear()
 
-    def hit(self, kind: str, id_: int, distance: int | None) -> BankHit | None:
+    def hit(self, kind: str, id_: int, distance: int | None) -> HubHit | None:
         """The signal behind an index id, if still live."""
         code = TYPES.index(kind)
         keys = self._keys[code]
@@ -163,7 +202,36 @@ class HubBank:
         value = key if isinstance(key, str) else key.hex()
         first = self._item[code][id_]
         items = ((first,) if first else ()) + tuple(self._more[code].get(id_, ()))
-        return BankHit(kind, value, items, distance)
+        return HubHit(kind, value, items, distance)
+
+    def lookup(
+        self, signals: Sequence[SignalRecord], pdq_threshold: int = PdqSignal.default_threshold
+    ) -> list[HubHit]:
+        """Every live signal matching one piece of content, described by `signals` (normalised;
+        a picture's orientations among them): Hamming-type signals (PDQ) together, each indexed
+        hash once at its smallest distance within `pdq_threshold`, closest first; then the
+        others in the order given, at their type's defaults (a video's hits best first)."""
+        grouped: dict[str, list[str]] = {}
+        for signal in signals:
+            if signal.type in _HAMMING_TYPES:
+                grouped.setdefault(signal.type, []).append(signal.value)
+        found: list[HubHit] = []
+        for kind, values in grouped.items():
+            for match in self.signals.query_group(kind, values, pdq_threshold):
+                hit = self.hit(kind, match.id, match.distance)
+                if hit is not None:
+                    found.append(hit)
+        for signal in signals:
+            if signal.type in grouped:
+                continue
+            for match in self.signals.query(signal.type, signal.value):
+                hit = self.hit(signal.type, match.id, match.distance)
+                if hit is None:
+                    continue
+                if isinstance(match.hit, VpdqHit):
+                    hit = replace(hit, segments=match.hit.segments)
+                found.append(hit)
+        return found
 
     def entries(self) -> Iterator[WireEntry]:
         """Every live (signal, item) pair as an add entry (what a snapshot holds)."""
@@ -181,22 +249,23 @@ class HubBank:
         total = self.pdq.total_ids
         return (total - len(self.pdq)) / total if total else 0.0
 
-    def compacted(self) -> HubBank:
-        """A new bank holding only the live signals (fresh ids, no tombstones, tables built).
+    def compacted(self) -> HubIndex:
+        """A new hub index holding only the live signals (fresh ids, no tombstones, tables
+        built).
 
-        Removed hashes keep their memory in an index until it is rebuilt; a bank that sees many
-        withdrawals is swapped for its compacted copy so memory follows the live bank size.
+        Removed hashes keep their memory in an index until it is rebuilt; a hub index that sees
+        many withdrawals is swapped for its compacted copy so memory follows the live size.
         """
         with self._lock:
             entries = list(self.entries())
-        fresh = HubBank(self.name)
+        fresh = HubIndex(self.name)
         for start in range(0, len(entries), 65_536):
             fresh.apply(decode_block(encode_block(entries[start : start + 65_536], level=1)[4:]))
         fresh.pdq.merge(wait=True)
         return fresh
 
     def save(self, directory: Path, cursor: int) -> Path:
-        """Write the bank as feed blocks plus the cursor it is good to; returns the file."""
+        """Write the signals as feed blocks plus the cursor they are good to; returns the file."""
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / f"{self.name}-{cursor}.rdxbank"
         temporary = target.with_suffix(".tmp")
@@ -216,7 +285,7 @@ class HubBank:
         """Apply a snapshot written by `save`; returns the cursor it is good to.
 
         Raises `OSError` if the file cannot be read and `SnapshotError` if it is not a usable
-        snapshot (the bank may then hold part of it: start again with a fresh one).
+        snapshot (this index may then hold part of it: start again with a fresh one).
         """
         applied = 0
         with path.open("rb") as source:
