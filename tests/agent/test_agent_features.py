@@ -10,11 +10,11 @@ import httpx
 import numpy as np
 import pytest
 
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, ConfigError, HubConfig, hubs_from_file
-from redress.agent.service import Agent
+from redress.agent.runtime import Agent
 from redress.hashing.files import hash_file
-from redress.web.agent_app import create_agent_app
-from tests.agent.conftest import TOKEN, Gate, wait_for
+from tests.agent.conftest import TOKEN, Gate, migrate_agent, wait_for
 from tests.hub.conftest import _migrate, hub_settings, serve, serve_app
 
 RNG = np.random.default_rng(11)
@@ -58,6 +58,7 @@ def run_agent(tmp_path: Path, hubs: list[HubConfig], **settings: object) -> Iter
         "long_poll_seconds": 1,
         **settings,
     }
+    migrate_agent(str(values["database_url"]))
     agent = Agent(AgentSettings(**values), hubs)
     with serve_app(create_agent_app(agent), "the agent") as url:
         running = Running(agent, url)
