@@ -46,6 +46,7 @@ from tests.agent.conftest import TOKEN, migrate_agent, start_agent
 
 def ingest(hub_url: str, key: str, state: Path) -> tuple[int, float]:
     """A fresh agent's first full sync: (signals indexed, seconds)."""
+    state.mkdir(parents=True, exist_ok=True)
     agent = Agent(
         AgentSettings(
             database_url=migrate_agent(f"sqlite:///{state / 'agent.db'}"), state_dir=str(state)

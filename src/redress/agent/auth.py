@@ -42,7 +42,7 @@ def agent_token(request: Request) -> AgentToken:
     return token
 
 
-def require_token(
+async def require_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(AGENT_TOKEN)],
 ) -> None:

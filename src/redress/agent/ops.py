@@ -15,7 +15,7 @@ from redress.web.errors import error_responses
 router = APIRouter(tags=["ops"])
 
 
-def get_agent(request: Request) -> Agent:
+async def get_agent(request: Request) -> Agent:
     """The running agent."""
     agent: Agent = request.app.state.agent
     return agent

@@ -43,7 +43,7 @@ class Checker(Protocol):
         ...
 
 
-def get_checker(request: Request) -> Checker:
+async def get_checker(request: Request) -> Checker:
     """The running agent."""
     checker: Checker = request.app.state.agent
     return checker

@@ -15,7 +15,7 @@ from redress.web.errors import error_responses
 router = APIRouter()
 
 
-def negative_bank(request: Request) -> NegativeBank:
+async def negative_bank(request: Request) -> NegativeBank:
     """The running agent's negative bank."""
     bank: NegativeBank = request.app.state.agent.negative
     return bank

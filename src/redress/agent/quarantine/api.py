@@ -15,7 +15,7 @@ from redress.agent.quarantine.service import Quarantine
 from redress.web.errors import error_responses
 
 
-def quarantine(request: Request) -> Quarantine:
+async def quarantine(request: Request) -> Quarantine:
     """The running agent's flood safeguard."""
     found: Quarantine = request.app.state.agent.quarantine
     return found

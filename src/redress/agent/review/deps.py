@@ -29,7 +29,7 @@ class Reviewer(Protocol):
         ...
 
 
-def get_reviewer(request: Request) -> Reviewer:
+async def get_reviewer(request: Request) -> Reviewer:
     """The running agent."""
     reviewer: Reviewer = request.app.state.agent
     return reviewer

@@ -14,7 +14,7 @@ from redress.web.errors import error_responses
 router = APIRouter()
 
 
-def followers(request: Request) -> Mapping[str, HubFollower]:
+async def followers(request: Request) -> Mapping[str, HubFollower]:
     """The running agent's followers, by hub name."""
     found: Mapping[str, HubFollower] = request.app.state.agent.followers
     return found
