@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from typer.testing import CliRunner
@@ -43,9 +45,18 @@ def test_a_hub_and_an_agent_share_one_database(database_url: str) -> None:  # no
         assert schema_problem(engine, AGENT) is not None
         upgrade(engine, chain=AGENT)
         assert schema_problem(engine, AGENT) is None and schema_problem(engine, HUB) is None
-        assert current_and_head(engine, AGENT) == ("0001", "0001")
+        assert current_and_head(engine, AGENT) == ("0002", "0002")
         tables = set(sa.inspect(engine).get_table_names())
         assert tables == hub_tables | AGENT_TABLES | {"agent_alembic_version"}
+        # Statuses the agent does not know are refused by the database itself.
+        for statement in (
+            "insert into agent_reviews (hub, signal_type, signal_value, item, status, created_at)"
+            " values ('h', 'pdq', 'v', 'i', 'maybe', :at)",
+            "insert into agent_outbox (hub, signal_type, signal_value, feedback, attempts,"
+            " next_attempt_at, created_at) values ('h', 'pdq', 'v', 'Perhaps', 0, :at, :at)",
+        ):
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+                connection.execute(sa.text(statement), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
         # The agent's chain goes back without touching the hub's tables or revision.
         config = alembic_config(engine.url.render_as_string(hide_password=False), AGENT)
         with engine.begin() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redress.agent.models import AgentBase
@@ -15,6 +15,12 @@ class Outbox(AgentBase):
     """Feedback waiting to reach a hub (retried until the hub acknowledges it)."""
 
     __tablename__ = "agent_outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "feedback in ('PendingReview', 'Blocked', 'NotBlocked', 'Overmatching')",
+            name="feedback",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     hub: Mapped[str] = mapped_column(String(64), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redress.agent.models import AgentBase
@@ -24,6 +24,12 @@ class Review(AgentBase):
     """A match held for a moderator."""
 
     __tablename__ = "agent_reviews"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ({})".format(", ".join(f"'{s.value}'" for s in ReviewStatus)),
+            name="status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     hub: Mapped[str] = mapped_column(String(64), index=True)
