@@ -93,7 +93,8 @@ TARGETS: dict[str, Target] = {
     "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
     "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
     "quarantine": Target(
-        ("src/redress/agent/quarantine.py",), ("tests/agent/test_agent_quarantine.py",)
+        ("src/redress/agent/quarantine/service.py", "src/redress/agent/quarantine/keys.py"),
+        ("tests/agent/test_agent_quarantine.py",),
     ),
 }
 

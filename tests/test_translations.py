@@ -16,9 +16,8 @@ TRANSLATED = [language.code for language in LANGUAGES if language.code != "en"]
 
 
 def _extracted() -> set[str]:
-    templates = ("src/redress/portal/templates/**.html", "src/redress/web/templates/**.html")
-    method_map = [("src/redress/**.py", "python"), *((t, "jinja2") for t in templates)]
-    options = {t: {"extensions": "jinja2.ext.i18n"} for t in templates}
+    method_map = [("src/redress/**.py", "python"), ("src/redress/**/templates/**.html", "jinja2")]
+    options = {"src/redress/**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "_translatable": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

@@ -13,7 +13,9 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from redress.agent.service import Agent, AgentBusyError, AgentError
+from redress.agent.check.deps import Checker
+from redress.agent.check.service import CheckCode
+from redress.agent.errors import AgentBusyError, AgentError
 from redress.hashing.budget import BudgetBusyError
 
 #: JSON checks up to this size (a handful of hashes: microseconds of work, cheaper than a hop to
@@ -23,7 +25,7 @@ _T = TypeVar("_T")
 
 
 @asynccontextmanager
-async def reserved(agent: Agent, cost: int) -> AsyncIterator[None]:
+async def reserved(agent: Checker, cost: int) -> AsyncIterator[None]:
     """Hold `cost` bytes of the agent's memory budget; `AgentBusyError` (503) if it stays full
     for REDRESS_AGENT_BUDGET_WAIT_SECONDS. The wait is on the event loop: it parks no thread."""
     wait = agent.settings.budget_wait_seconds
@@ -37,14 +39,14 @@ async def reserved(agent: Agent, cost: int) -> AsyncIterator[None]:
         agent.budget.release(taken)
 
 
-async def run_bounded(agent: Agent, cost: int, work: Callable[..., _T], *args: Any) -> _T:
+async def run_bounded(agent: Checker, cost: int, work: Callable[..., _T], *args: Any) -> _T:
     """`work(*args)` in a worker thread while `cost` bytes of the budget are held."""
     async with reserved(agent, cost):
         return await run_in_threadpool(work, *args)
 
 
 async def run_json(
-    agent: Agent, request: Request, work: Callable[[bytes], _T], *, inline: bool = False
+    agent: Checker, request: Request, work: Callable[[bytes], _T], *, inline: bool = False
 ) -> _T:
     """`work(body)` for a JSON request: with `inline`, a body of at most `INLINE_JSON_BYTES` on
     the loop; otherwise the budget is reserved for the declared size (or the limit) before the
@@ -67,7 +69,7 @@ def declared_length(request: Request) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _body(agent: Agent, request: Request, limit: int) -> bytes:
+async def _body(agent: Checker, request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it passes `limit` bytes."""
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -78,10 +80,10 @@ async def _body(agent: Agent, request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_large(agent: Agent) -> AgentError:
+def _too_large(agent: Checker) -> AgentError:
     return AgentError(
         413,
-        "json_too_large",
+        CheckCode.JSON_TOO_LARGE,
         f"A JSON check may be at most {agent.settings.max_json_bytes:,} bytes "
         "(REDRESS_AGENT_MAX_JSON_BYTES); send fewer hashes at a time.",
     )

@@ -1,5 +1,5 @@
-"""The agent API's request bodies, and what its OpenAPI document says beyond the routes: both
-bodies of `/v1/check`, links for the stateful tests, limits from the settings."""
+"""`check`'s request bodies, and what the OpenAPI document says beyond the routes: both bodies
+of `/v1/check`, limits from the settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redress.agent.service import Agent
 from redress.hashing.json_schema import signal_schema
 from redress.web.openapi import schema_ref
 
@@ -19,12 +18,6 @@ class SignalIn(BaseModel):
 
     type: str = Field(max_length=16)
     value: str = Field(max_length=2_000_000)  # vPDQ: the frame limit is the real bound
-
-
-class NegativeSignalIn(SignalIn):
-    """A benign hash for the negative bank (PDQ, MD5 or SHA-256)."""
-
-    model_config = ConfigDict(json_schema_extra=signal_schema(("pdq", "md5", "sha256")))
 
 
 class CheckIn(BaseModel):
@@ -55,20 +48,6 @@ class BatchIn(BaseModel):
     requests: list[BatchCheckIn] = Field(min_length=1)
 
 
-class DecisionIn(BaseModel):
-    """A moderator's verdict."""
-
-    decision: str = Field(json_schema_extra={"enum": ["Blocked", "NotBlocked"]})
-    moderator: str = Field(default="api", max_length=100)
-
-
-class NegativeIn(BaseModel):
-    """Benign hashes for the negative bank."""
-
-    signals: list[NegativeSignalIn] = Field(min_length=1, max_length=10_000)
-    note: str | None = Field(default=None, max_length=500)
-
-
 #: `/v1/check` takes either body; the JSON one is the `CheckIn` schema.
 CHECK_BODY = {
     "required": True,
@@ -94,15 +73,9 @@ CHECK_BODY = {
         },
     },
 }
-NEGATIVE_LINKS = {
-    "RemoveFirst": {
-        "operationId": "negative_remove_v1_negative__entry_id__delete",
-        "parameters": {"entry_id": "$response.body#/entries/0/id"},
-    }
-}
 
 
-def document_limits(document: dict[str, Any], agent: Agent) -> None:
+def document_limits(document: dict[str, Any], max_batch: int) -> None:
     """Limits that come from the agent's settings, in the schemas they bound."""
     schemas = document["components"]["schemas"]
-    schemas["BatchIn"]["properties"]["requests"]["maxItems"] = agent.settings.max_batch
+    schemas["BatchIn"]["properties"]["requests"]["maxItems"] = max_batch

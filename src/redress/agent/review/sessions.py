@@ -13,13 +13,10 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from redress.core.clock import Clock, SystemClock
 
 
 @dataclass
@@ -35,7 +32,7 @@ class ModeratorSessions:
 
     absolute: timedelta = timedelta(hours=8)
     idle: timedelta = timedelta(hours=1)
-    clock: Callable[[], datetime] = _now
+    clock: Clock = field(default_factory=SystemClock)
     _sessions: dict[bytes, _Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _csrf_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -43,7 +40,7 @@ class ModeratorSessions:
     def start(self, name: str) -> str:
         """Sign `name` in; returns the token for the cookie."""
         token = secrets.token_urlsafe(32)
-        at = self.clock()
+        at = self.clock.now()
         with self._lock:
             self._purge(at)
             self._sessions[_digest(token)] = _Session(name, at, at)
@@ -53,7 +50,7 @@ class ModeratorSessions:
         """The moderator signed in with this token, while the sign-in lives."""
         if not token:
             return None
-        at = self.clock()
+        at = self.clock.now()
         with self._lock:
             found = self._sessions.get(_digest(token))
             if found is None:

@@ -40,65 +40,44 @@ How it counts:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from redress.agent.models import Outbox, QuarantinedSignal, Sighting
-from redress.hashing.files import SignalRecord
+from redress.agent.errors import AgentError
+from redress.agent.events import EventKind, record_event
+from redress.agent.outbox.models import Outbox
+from redress.agent.outbox.service import OVERMATCHING, enqueue
+from redress.agent.quarantine import reports
+from redress.agent.quarantine.keys import signal_key, upload_key
+from redress.agent.quarantine.models import QuarantinedSignal, Sighting
+from redress.core.clock import Clock, SystemClock
 
-if TYPE_CHECKING:  # service imports this module; the types only
-    from redress.agent.service import CheckResult, Match
+if TYPE_CHECKING:  # check's service imports the bank; the types only
+    from redress.agent.check.service import CheckResult, Match
 
 LOGGER = logging.getLogger("redress.agent.quarantine")
-OVERMATCHING = "Overmatching"  # the outbox's kind of a report (its `feedback` column)
 _CHUNK = 500
-
-
-def signal_key(hub: str, kind: str, value: str) -> str:
-    """The digest a bank signal is counted under."""
-    return hashlib.blake2b(f"{hub}\0{kind}\0{value}".encode(), digest_size=16).hexdigest()
-
-
-def upload_key(signals: Sequence[SignalRecord], content_id: str | None) -> str:
-    """The digest one upload is counted as: its content digest, else `content_id`, else the
-    query hashes (see the module's docstring)."""
-    by_type = {s.type: s.value for s in signals}
-    if "sha256" in by_type:
-        basis = "sha256:" + by_type["sha256"]
-    elif "md5" in by_type:
-        basis = "md5:" + by_type["md5"]
-    elif content_id:
-        basis = "id:" + content_id
-    else:
-        basis = "q:" + "\n".join(sorted(f"{s.type}:{s.value}" for s in signals))
-    return hashlib.blake2b(basis.encode(), digest_size=12).hexdigest()
+__all__ = ["OVERMATCHING", "Quarantine", "QuarantineCode", "signal_key", "upload_key"]
 
 
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _seconds(moment: datetime) -> float:
-    # SQLite gives naive datetimes back; they were stored as UTC.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+class QuarantineCode(StrEnum):
+    """Why a release is refused."""
 
-
-class QuarantineError(Exception):
-    """A release the agent refuses: HTTP status, stable code, and what to do."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+    NO_SUCH_QUARANTINE = "no_such_quarantine"
+    ALREADY_RELEASED = "already_released"
 
 
 class Quarantine:
@@ -112,13 +91,13 @@ class Quarantine:
         threshold: int,
         window_seconds: float,
         flush_seconds: float = 5.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.transaction = transaction
         self.threshold = threshold
         self.window = window_seconds
         self.flush_seconds = flush_seconds
-        self.clock = clock  # wall-clock seconds: counts outlive the process
+        self.clock: Clock = clock or SystemClock()  # wall-clock time: counts outlive the process
         self._seen: dict[str, dict[str, float]] = {}
         self._dirty: set[tuple[str, str]] = set()
         self._quarantined: dict[str, int] = {}  # signal key -> its quarantine row
@@ -141,15 +120,18 @@ class Quarantine:
             self.events.labels(event)
         self._load()
 
+    def _time(self) -> float:
+        return self.clock.now().timestamp()
+
     # --- lifecycle -------------------------------------------------------------------------
 
     def _load(self) -> None:
-        horizon = _at(self.clock() - self.window)
+        horizon = _at(self._time() - self.window)
         with self.transaction() as session:
             session.execute(delete(Sighting).where(Sighting.seen_at < horizon))
             for row in session.scalars(select(Sighting)):
                 upload = row.pair[len(row.signal_key) :]
-                self._seen.setdefault(row.signal_key, {})[upload] = _seconds(row.seen_at)
+                self._seen.setdefault(row.signal_key, {})[upload] = row.seen_at.timestamp()
             for entry in session.scalars(
                 select(QuarantinedSignal).where(QuarantinedSignal.released_at.is_(None))
             ):
@@ -197,7 +179,7 @@ class Quarantine:
         if not self.threshold or not result.matches:
             return False
         upload = upload_key(result.signals, content_id)
-        moment = self.clock()
+        moment = self._time()
         tipped: list[tuple[Match, str, int]] = []
         with self._lock:
             for match in result.matches:
@@ -274,19 +256,28 @@ class Quarantine:
                     quarantined_at=_at(moment),
                 )
                 session.add(row)
-                session.add(
-                    Outbox(
-                        hub=match.hub,
-                        signal_type=match.type,
-                        signal_value=match.value,
-                        feedback=OVERMATCHING,
-                        attempts=0,
-                        next_attempt_at=datetime.now(UTC),  # the outbox runs on real time
-                        created_at=datetime.now(UTC),
-                    )
+                enqueue(
+                    session,
+                    clock=self.clock,
+                    hub=match.hub,
+                    kind=match.type,
+                    value=match.value,
+                    feedback=OVERMATCHING,
                 )
                 rows.append(row)
             session.flush()
+            for row in rows:
+                record_event(
+                    session,
+                    clock=self.clock,
+                    kind=EventKind.QUARANTINE_ON,
+                    subject=f"quarantine:{row.id}",
+                    hub=row.hub,
+                    type=row.signal_type,
+                    distinct_uploads=row.distinct_uploads,
+                    threshold=row.threshold,
+                    window_seconds=row.window_seconds,
+                )
         return rows
 
     # --- persistence -----------------------------------------------------------------------
@@ -294,7 +285,7 @@ class Quarantine:
     def flush(self) -> None:
         """Save the pairs seen since the last flush; drop the ones out of the window."""
         with self._write_lock:
-            moment = self.clock()
+            moment = self._time()
             with self._lock:
                 dirty, self._dirty = self._dirty, set()
                 rows = [
@@ -331,21 +322,7 @@ class Quarantine:
     def entries(self, include_released: bool = False) -> list[tuple[QuarantinedSignal, str | None]]:
         """Quarantines, newest first, each with when its report reached the hub (or None)."""
         with self.transaction() as session:
-            query = select(QuarantinedSignal).order_by(QuarantinedSignal.id.desc())
-            if not include_released:
-                query = query.where(QuarantinedSignal.released_at.is_(None))
-            rows = list(session.scalars(query.limit(1000)))
-            sent: dict[tuple[str, str, str], datetime] = {}
-            for report in session.scalars(
-                select(Outbox).where(Outbox.feedback == OVERMATCHING, Outbox.sent_at.is_not(None))
-            ):
-                assert report.sent_at is not None
-                sent[(report.hub, report.signal_type, report.signal_value)] = report.sent_at
-        listed = []
-        for row in rows:
-            reported = sent.get((row.hub, row.signal_type, row.signal_value))
-            listed.append((row, reported.isoformat() if reported else None))
-        return listed
+            return reports.listed(session, include_released=include_released)
 
     def release(self, entry_id: int, by: str) -> QuarantinedSignal:
         """Act on the signal's matches again, counting its uploads from zero."""
@@ -353,16 +330,28 @@ class Quarantine:
             with self.transaction() as session:
                 row = session.get(QuarantinedSignal, entry_id)
                 if row is None:
-                    raise QuarantineError(
-                        404, "no_such_quarantine", f"There is no quarantine {entry_id}."
+                    raise AgentError(
+                        404,
+                        QuarantineCode.NO_SUCH_QUARANTINE,
+                        f"There is no quarantine {entry_id}.",
                     )
                 if row.released_at is not None:
-                    raise QuarantineError(
-                        409, "already_released", f"Quarantine {entry_id} was already released."
+                    raise AgentError(
+                        409,
+                        QuarantineCode.ALREADY_RELEASED,
+                        f"Quarantine {entry_id} was already released.",
                     )
-                row.released_at = _at(self.clock())
+                row.released_at = _at(self._time())
                 row.released_by = by[:100]
                 session.execute(delete(Sighting).where(Sighting.signal_key == row.signal_key))
+                record_event(
+                    session,
+                    clock=self.clock,
+                    kind=EventKind.QUARANTINE_OFF,
+                    subject=f"quarantine:{row.id}",
+                    hub=row.hub,
+                    type=row.signal_type,
+                )
             with self._lock:
                 self._quarantined.pop(row.signal_key, None)
                 self._seen.pop(row.signal_key, None)
@@ -374,7 +363,7 @@ class Quarantine:
 
     def counted(self, hub: str, kind: str, value: str) -> int:
         """Distinct uploads the signal matched within the window (for operators and tests)."""
-        moment = self.clock()
+        moment = self._time()
         with self._lock:
             seen = self._seen.get(signal_key(hub, kind, value), {})
             return sum(1 for at in seen.values() if at >= moment - self.window)
@@ -383,26 +372,7 @@ class Quarantine:
 
     def report_request(self, rows: Iterable[Outbox]) -> tuple[str, dict[str, Any]]:
         """The hub path and body that deliver these outbox reports."""
-        rows = list(rows)
-        keys = {signal_key(r.hub, r.signal_type, r.signal_value) for r in rows}
         with self.transaction() as session:
-            latest = {
-                q.signal_key: q
-                for q in session.scalars(
-                    select(QuarantinedSignal)
-                    .where(QuarantinedSignal.signal_key.in_(keys))
-                    .order_by(QuarantinedSignal.id)
-                )
-            }
-        reports = []
-        for row in rows:
-            entry = latest.get(signal_key(row.hub, row.signal_type, row.signal_value))
-            reports.append(
-                {
-                    "type": row.signal_type,
-                    "value": row.signal_value,
-                    "distinct_uploads": entry.distinct_uploads if entry else self.threshold + 1,
-                    "window_seconds": entry.window_seconds if entry else self.window,
-                }
+            return reports.report_request(
+                session, rows=list(rows), threshold=self.threshold, window=self.window
             )
-        return "/v1/overmatching", {"reports": reports}
