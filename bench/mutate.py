@@ -91,7 +91,9 @@ TARGETS: dict[str, Target] = {
         ("tests/hub/test_portal_sessions.py", "tests/portal/test_sessions.py"),
     ),
     "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
-    "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
+    "budget": Target(
+        ("src/redress/hashing/budget.py",), ("tests/test_budget.py", "tests/test_budget_mutants.py")
+    ),
     "quarantine": Target(
         ("src/redress/agent/quarantine.py",), ("tests/agent/test_agent_quarantine.py",)
     ),
