@@ -6,13 +6,20 @@ budget's own bounds. Concurrency is ordered by callbacks and cancellation, never
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
+import redress
 from redress.hashing.budget import BudgetBusyError, MemoryBudget
 
 T = TypeVar("T")
@@ -125,3 +132,56 @@ def test_an_async_reservation_that_fits_needs_no_wait_and_one_that_never_fits_is
         return taken, none, inside, budget.waiting
 
     assert run(scenario) == (100, 0, 0, 0)
+
+
+def test_a_waiter_that_does_not_fit_keeps_waiting_behind_one_that_fits_exactly() -> None:
+    queued = threading.Semaphore(0)
+    budget = MemoryBudget(100, on_wait=lambda _amount: queued.release())
+    first = budget.acquire(70, timeout=0)
+    second = budget.acquire(30, timeout=0)
+    got: list[int] = []
+    exact = threading.Thread(target=lambda: got.append(budget.acquire(70, timeout=60)))
+    exact.start()
+    assert queued.acquire(timeout=60)
+    over = threading.Thread(target=lambda: got.append(budget.acquire(40, timeout=60)))
+    over.start()
+    assert queued.acquire(timeout=60)
+    budget.release(first)  # 30 + 70 fit exactly; 40 more would not
+    assert budget.used == 100 and budget.waiting == 1
+    exact.join(60)
+    budget.release(second)  # 70 + 40 still over
+    assert budget.used == 70 and budget.waiting == 1
+    budget.release(70)
+    over.join(60)
+    assert got == [70, 40] and budget.used == 40 and budget.waiting == 0
+
+
+TRIM = """
+import json, sys
+import psutil
+from redress.hashing.budget import return_free_memory
+process = psutil.Process()
+# 200 MB in 4 KB blocks from malloc, then all freed but the last: the free space sits below a
+# block in use, so glibc cannot give it back by itself.
+blocks = [bytearray(4096) for _ in range(50_000)]
+sentinel = bytearray(4096)
+del blocks
+before = process.memory_info().rss
+return_free_memory()
+print(json.dumps([before, process.memory_info().rss, len(sentinel)]))
+"""
+
+
+def test_return_free_memory_gives_freed_heap_back_to_the_system() -> None:
+    pytest.importorskip("psutil")
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    # A fresh interpreter (the C library is looked up when the module is imported), with the
+    # very copy of redress this test imports.
+    env = {**os.environ, "PYTHONPATH": str(Path(redress.__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", TRIM], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    before, after, _ = json.loads(done.stdout)
+    assert before - after > 100 * 2**20, (before, after)
