@@ -199,6 +199,9 @@ def rerun(name: str, jobs: int, only: list[str] | None = None) -> dict[str, Any]
         shutil.rmtree(tests, ignore_errors=True)  # a --baseline run's old tests
     tests.symlink_to(REPO / "tests")
     shutil.rmtree(work / "mutants" / "tests", ignore_errors=True)
+    # Which tests reach which function is recorded once per folder; a test that changed since
+    # (not only one that was added) must be traced again.
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     (work / "pyproject.toml").write_text(_config(work, TARGETS[name]))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
