@@ -276,7 +276,8 @@ def render_attacks_agent(data: Data) -> str:
 
     images = after["image_kb"]
     return (
-        f"Attacks on the agent, {day(after)} (`bench/attacks_agent.py{flag(after)}`, then the same "
+        f"Attacks on the agent, {day(after)} (`bench/attacks_agent.py{flag(after)}`"
+        f"{'' if 'quick' in after else ' (its mode was not recorded)'}, then the same "
         f"with `--src` on a checkout of {before['agent_source'].split('(')[-1].rstrip(')')}, the "
         "code before this hardening; outputs in `bench/out/attacks_agent.json` and "
         f"`bench/out/attacks_agent_before.json`; agent idle at {old['idle_rss_mb']} MB for the "
