@@ -277,3 +277,14 @@ def test_snapshot_bytes_are_the_documented_format(tmp_path: Path) -> None:
     body += bytes([0b11111101, 0b00000010])  # ids 0..9, 1 and 8 removed, least significant first
     assert path.read_bytes() == body + hashlib.sha256(body).digest()
     assert [p.name for p in tmp_path.iterdir()] == ["bank.pdqix"]  # no temporary left behind
+
+
+def test_empty_inputs_add_and_find_nothing() -> None:
+    index = PdqIndex(background=False)
+    assert index.add([]) == range(0, 0)
+    assert (len(index), index.total_ids, index.memory_bytes()) == (0, 0, 0)
+    index.add(["00" * 32])
+    assert index.add([]) == range(1, 1) and index.total_ids == 1
+    assert index.search([]) == []
+    assert index.search_groups([[]]) == [[]]  # a picture with no hashes matches nothing
+    assert [[h.id for h in hits] for hits in index.search_groups([[], ["00" * 32]])] == [[], [0]]
