@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/attacks_agent.py
 	$(BIN)/python bench/attacks_hub_pins.py
 	$(BIN)/python bench/attacks_hub_cases.py
+	$(BIN)/python bench/limit_costs.py
 	$(BIN)/python bench/readme_figures.py --write
 
 # Mutation testing of the critical modules (slow: an hour or more on two cores); figures in

@@ -320,6 +320,8 @@ def main() -> None:
         images = make_images(root)
         agent = AgentUnderTest(src, root / "state")
         figures: dict[str, Any] = {
+            "quick": args.quick,
+            "seconds_per_phase": seconds,
             "agent_source": f"{src} ({commit or 'not a git tree'})",
             "image_kb": {n: round(p.stat().st_size / 1024) for n, p in images.items()},
         }

@@ -59,6 +59,7 @@ TARGETS: dict[str, Target] = {
         ("src/redress/matching/pdq_index.py",),
         (
             "tests/matching/test_pdq_index_exact.py",
+            "tests/matching/test_pdq_index_mutants.py",
             "tests/test_matching.py",
             "tests/matching/test_indexes.py",
             "tests/matching/test_protocol.py",
@@ -91,7 +92,9 @@ TARGETS: dict[str, Target] = {
         ("tests/hub/test_portal_sessions.py", "tests/portal/test_sessions.py"),
     ),
     "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
-    "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
+    "budget": Target(
+        ("src/redress/hashing/budget.py",), ("tests/test_budget.py", "tests/test_budget_mutants.py")
+    ),
     "quarantine": Target(
         ("src/redress/agent/quarantine/service.py", "src/redress/agent/quarantine/keys.py"),
         ("tests/agent/test_agent_quarantine.py",),
@@ -167,15 +170,30 @@ def run(name: str, jobs: int, tests_from: str | None = None) -> dict[str, Any]:
     return figures
 
 
-def rerun(name: str, jobs: int) -> dict[str, Any]:
+def rerun(name: str, jobs: int, only: list[str] | None = None) -> dict[str, Any]:
     """Run again, against the current tests, only the mutants the last run of `name` left alive
-    (and any it did not get to); the rest keep their result. For "after" figures when the
-    tests were only added to (a killed mutant stays killed), at a fraction of a full run."""
+    (and any it did not get to), or the mutants `only` names whatever their result (e.g. ones
+    a loaded machine timed out); the rest keep their recorded result. For "after" figures when
+    the tests were only added to (a killed mutant stays killed), at a fraction of a full run.
+    Without an earlier run's folder (a fresh clone), the folder is set up again: mutmut then
+    generates the mutants and runs only the named ones."""
     work = WORK / name
     previous = load_figures(name)
-    if previous is None or not (work / "mutants").exists():
-        sys.exit(f"no earlier run of {name} in {work}: use `run` first")
-    alive = [m for m, s in previous["status"].items() if s not in ("killed", "timeout")]
+    if previous is None:
+        sys.exit(f"no recorded run of {name}: use `run` first")
+    if only is not None:
+        unknown = sorted(set(only) - set(previous["status"]))
+        if unknown:
+            sys.exit(f"not mutants of the recorded run of {name}: {', '.join(unknown)}")
+        alive = list(only)
+    else:
+        alive = [m for m, s in previous["status"].items() if s not in ("killed", "timeout")]
+    if not (work / "mutants").exists():
+        if only is None:
+            sys.exit(f"no earlier run of {name} in {work}: use `run` first, or name --mutants")
+        work.mkdir(parents=True, exist_ok=True)
+        if not (work / "src").exists():
+            (work / "src").symlink_to(REPO / "src")
     tests = work / "tests"
     if tests.is_symlink():
         tests.unlink()
@@ -183,6 +201,9 @@ def rerun(name: str, jobs: int) -> dict[str, Any]:
         shutil.rmtree(tests, ignore_errors=True)  # a --baseline run's old tests
     tests.symlink_to(REPO / "tests")
     shutil.rmtree(work / "mutants" / "tests", ignore_errors=True)
+    # Which tests reach which function is recorded once per folder; a test that changed since
+    # (not only one that was added) must be traced again.
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     (work / "pyproject.toml").write_text(_config(work, TARGETS[name]))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
@@ -191,6 +212,18 @@ def rerun(name: str, jobs: int) -> dict[str, Any]:
     if alive:
         _mutmut(name, work, env, jobs, alive, mode="a")
     figures = collect(name, work)
+    # Every mutant not re-run keeps its recorded result (a fresh folder has none of its own).
+    rerun_ = set(alive)
+    figures["status"] = {
+        m: figures["status"][m] if m in rerun_ else status
+        for m, status in previous["status"].items()
+    }
+    figures["diffs"] = {
+        m: diff
+        for m, diff in {**previous["diffs"], **figures["diffs"]}.items()
+        if figures["status"][m] in ("survived", "no tests")
+        and (m in rerun_ or m in previous["diffs"])
+    }
     figures["seconds"] = previous.get("seconds", 0) + round(
         (datetime.now(UTC) - started).total_seconds()
     )
@@ -342,6 +375,12 @@ def main() -> None:
     )
     again.add_argument("modules", nargs="+", help=f"some of: {', '.join(TARGETS)}")
     again.add_argument("--jobs", type=int, default=1, help="parallel mutants (at most 2 here)")
+    again.add_argument(
+        "--mutants",
+        nargs="+",
+        metavar="MUTANT",
+        help="re-run these mutants (of one module) whatever their recorded result",
+    )
     sub.add_parser("report", help="write docs/mutation-report.md")
     sub.add_parser("check", help="fail if docs/mutation-report.md is out of date")
     args = parser.parse_args()
@@ -360,8 +399,10 @@ def main() -> None:
     elif args.command == "rerun":
         if set(args.modules) - set(TARGETS):
             parser.error(f"name modules ({', '.join(TARGETS)})")
+        if args.mutants and len(args.modules) != 1:
+            parser.error("--mutants takes the mutants of one module")
         for name in args.modules:
-            print(f"{name}: {summary(rerun(name, args.jobs), {})}")
+            print(f"{name}: {summary(rerun(name, args.jobs, args.mutants), {})}")
         REPORT.write_text(render())
     elif args.command == "report":
         REPORT.write_text(render())

@@ -226,6 +226,191 @@ def render_browser_hashing(data: Data) -> str:
     )
 
 
+def render_attacks_agent(data: Data) -> str:
+    """The agent under attack, before the hardening (attacks_agent_before) and after."""
+    before, after = data["attacks_agent_before"], data["attacks_agent"]
+    old, new = before["memory"], after["memory"]
+    loop_old, loop_new = before["event_loop"], after["event_loop"]
+
+    def peak(one: dict[str, Any], seconds: bool) -> str:
+        text = f"{n(one['peak_rss_mb'])} MB (+{n(one['grew_mb'])} MB)"
+        return text + (f", {one['seconds']:g} s" if seconds else "")
+
+    def at_once(block: dict[str, Any], budget: str) -> str:
+        answered = sorted(set(block["answers"]))
+        if block["ran"] < block["asked"]:
+            # "... 8 at once could take 21377 MB of the 21351 MB available"
+            need = int(block["capped_because"].split("could take ")[1].split(" MB")[0])
+            return (
+                f"{n(block['peak_rss_mb'])} MB with {block['ran']} (the bench caps it: "
+                f"{block['asked']} would need {n(need)} MB)"
+            )
+        return (
+            f"{n(block['peak_rss_mb'])} MB with {block['ran']}, all answered "
+            f"{'/'.join(answered)}{budget}"
+        )
+
+    def heavy(check: dict[str, Any], where: str) -> str:
+        status = "413 `json_too_large`" if check["status"] == 413 else str(check["status"])
+        took = (
+            f"{check['seconds'] * 1000:.0f} ms"
+            if check["seconds"] < 0.1
+            else (f"{check['seconds']:.2f} s")
+        )
+        return (
+            f"{status} in {took}{where}"
+            if check["status"] == 413
+            else (f"{status} after {took}{where}")
+        )
+
+    def checks(run: dict[str, Any]) -> str:
+        return f"{n(run['checks_per_second'])}/s, p99 {run['p99_ms']:.2g} ms"
+
+    def checks1(run: dict[str, Any]) -> str:
+        p99 = run["p99_ms"]
+        return (
+            f"{n(run['checks_per_second'])}/s, p99 {p99:.1f} ms"
+            if p99 < 10
+            else (f"{n(run['checks_per_second'])}/s, p99 {p99:.0f} ms")
+        )
+
+    images = after["image_kb"]
+    return (
+        f"Attacks on the agent, {day(after)} (`bench/attacks_agent.py{flag(after)}`"
+        f"{'' if 'quick' in after else ' (its mode was not recorded)'}, then the same "
+        f"with `--src` on a checkout of {before['agent_source'].split('(')[-1].rstrip(')')}, the "
+        "code before this hardening; outputs in `bench/out/attacks_agent.json` and "
+        f"`bench/out/attacks_agent_before.json`; agent idle at {old['idle_rss_mb']} MB for the "
+        f"old code, {new['idle_rss_mb']} MB now; {after['machine']}):\n\n"
+        "| | before | after |\n"
+        "|---|---|---|\n"
+        f"| one upload, 10000² 16-bit PNG ({images['grey16']} KB): agent peak | "
+        f"{peak(old['one_grey16'], True)} | {peak(new['one_grey16'], True)} |\n"
+        f"| one upload, 10000² RGBA PNG ({images['rgba']} KB): agent peak | "
+        f"{peak(old['one_rgba'], False)} | {peak(new['one_rgba'], False)} |\n"
+        "| the 16-bit PNG, N uploads at once: agent peak | "
+        f"{at_once(old['at_once'], '')} | "
+        f"{at_once(new['at_once'], ' within the 2,048 MB budget')} |\n"
+        f"| agent resident memory after the uploads | {n(before['agent_rss_after_uploads_mb'])} "
+        f"MB | {n(after['agent_rss_after_uploads_mb'])} MB |\n"
+        f"| one JSON check of 64 vPDQ signals {X} 2,400 frames "
+        f"({loop_new['one_heavy_check']['64x2400']['body_mb']:.0f} MB) | "
+        f"{heavy(loop_old['one_heavy_check']['64x2400'], ', on the event loop')} | "
+        f"{heavy(loop_new['one_heavy_check']['64x2400'], '')} |\n"
+        f"| ordinary one-hash checks, alone | {checks1(loop_old['normal_alone'])} | "
+        f"{checks1(loop_new['normal_alone'])} |\n"
+        f"| the same while a 64 {X} 2,400 check arrives every second | "
+        f"{checks1(loop_old['with_64x2400_each_second'])} | "
+        f"{checks1(loop_new['with_64x2400_each_second'])} |\n"
+        f"| the same while a 4 {X} 2,400 check (within the limits) arrives every second | "
+        f"{checks1(loop_old['with_4x2400_each_second'])} | "
+        f"{checks1(loop_new['with_4x2400_each_second'])} |\n"
+    )
+
+
+def render_attacks_hub_cases(data: Data) -> str:
+    """Case-creation floods: the longest write-lock hold, before and now."""
+    result = data["attacks_hub_cases"]
+    old, new = result["runs"]
+    refused = new["attack_with_default_settings_status"]
+    verdict = (
+        f"With the default settings that flood is now refused ({refused} `too_many_signals`)."
+        if refused == 422
+        else f"With the default settings that flood is answered {refused}."
+    )
+    return (
+        f"Case-creation floods on the hub, {day(result)} (`bench/attacks_hub_cases.py"
+        f"{flag(result)} --src` on a checkout of the code before this hardening; "
+        f"{result['machine']}; output in `bench/out/attacks_hub_cases.json`): "
+        f"{new['attack']} held the database write lock for up to "
+        f"{old['attack_longest_lock_hold_s']:g} s before and {new['attack_longest_lock_hold_s']:g}"
+        f" s now (small creations beside them: slowest {old['attack_small_slowest_s']:.1f} s "
+        f"before, {new['attack_small_slowest_s']:g} s now); {new['realistic']} held it "
+        f"{old['realistic_longest_lock_hold_s']:g} s before and "
+        f"{new['realistic_longest_lock_hold_s']:g} s now. {verdict}\n"
+    )
+
+
+def render_attacks_hub_pins(data: Data) -> str:
+    """PIN bursts, spoofed client addresses and status checks, before and now."""
+    result = data["attacks_hub_pins"]
+    limits, now, old = result["limits"], result["runs"]["this"], result["runs"]["other"]
+    lines = [
+        f"Attacks on the hub's lock-out and rate limits, {day(result)} "
+        f"(`bench/attacks_hub_pins.py{flag(result)} --src` on a checkout of the code before this "
+        "hardening; `redress serve` on SQLite over loopback, one proxy trusted; "
+        f"{result['machine']}; output in `bench/out/attacks_hub_pins.json`; the previous "
+        "version's counts vary from run to run with the race):",
+        "",
+        "| attack | limit now | before | now |",
+        "|---|---|---|---|",
+    ]
+    for workers in (1, 2):
+        key = f"burst_{workers}_workers"
+        for number, (was, this) in enumerate(zip(old[key], now[key], strict=True)):
+            what = (
+                f"{this['guesses']} wrong PINs at once on one case, {workers} worker"
+                f"{'s' if workers > 1 else ''}: checked"
+            )
+            first = workers == 1 and number == 0
+            limit = f"{limits['pin_burst_budget_one_address']} per address" if first else ""
+            lines.append(f"| {what} | {limit} | {was['checked']} | {this['checked']} |")
+    spoofed, spoofed_old = now["spoofed_creations"], old["spoofed_creations"]
+    spray, spray_old = now["spoofed_pin_spray"], old["spoofed_pin_spray"]
+    status, status_old = now["status_2_workers"], old["status_2_workers"]
+    lines += [
+        "| case creations with a spoofed first `X-Forwarded-For` entry: accepted of "
+        f"{spoofed['sent']} | {limits['case_creation_rate']} | {spoofed_old['accepted']} | "
+        f"{spoofed['accepted']} |",
+        f"| wrong PINs on {spray['sent']} case numbers, spoofed entries: checked | "
+        f"{limits['client_pin_failures_per_hour']}/hour | {spray_old['checked']} | "
+        f"{spray['checked']} |",
+        f"| status checks over 2 workers: passed of {status['sent']} | {limits['status_rate']} | "
+        f"{status_old['passed_rate_limit']} | {status['passed_rate_limit']} |",
+    ]
+    locked = {
+        run["right_pin_then"]
+        for key in ("burst_1_workers", "burst_2_workers")
+        for run in now[key] + old[key]
+    }
+    if locked == {"locked"}:
+        lines += ["", "In every burst the right PIN sent just after was refused (`locked`)."]
+    return "\n".join(lines) + "\n"
+
+
+def render_limit_costs(data: Data) -> str:
+    """The costs the limits are checked against, and a hash worker's own memory."""
+    limits, before = data["limit_costs"], data["attacks_agent_before"]["memory"]
+    images, video = limits["image_cost_mb"], limits["video"]
+    grew = sorted(before[key]["grew_mb"] for key in ("one_grey16", "one_rgba"))
+    side = f"{n(limits['image_side'])} {X} {n(limits['image_side'])}"
+    over = [name for name in ("1080p", "4k", "8k") if video[f"{name}_mb"] > limits["max_decode_mb"]]
+    raise_it = (
+        f" ({', '.join(name.upper() if name != '1080p' else name for name in over)} video needs "
+        "`REDRESS_MAX_DECODE_MB` raised)"
+        if over
+        else ""
+    )
+    worker = (
+        f" A `redress hash --jobs N` worker process takes {limits['worker_peak_rss_mb']} MB of its "
+        "own (peak resident memory of a fresh interpreter that hashes one small picture)."
+        if "worker_peak_rss_mb" in limits
+        else ""
+    )
+    return (
+        f"What the header-based estimate charges, {day(limits)} "
+        f"(`bench/limit_costs.py{flag(limits)}`; "
+        f"{limits['machine']}; output in `bench/out/limit_costs.json`): a {side} RGBA PNG "
+        f"{images['rgba']} MB, a 16-bit greyscale one {images['grey16']} MB, an RGB one "
+        f"{images['rgb']} MB, against the default `REDRESS_MAX_DECODE_MB` of "
+        f"{n(limits['max_decode_mb'])} MB (before this hardening, the agent grew by "
+        f"{n(grew[0])}{DASH}{n(grew[-1])} MB decoding such a PNG of a few hundred KB; "
+        "`bench/out/attacks_agent_before.json`). A video's decoder with this machine's "
+        f"{video['decoding_threads']} decoding threads: {video['1080p_mb']} MB at 1080p, "
+        f"{video['4k_mb']} MB at 4K, {n(video['8k_mb'])} MB at 8K{raise_it}.{worker}\n"
+    )
+
+
 # Block name -> (the bench/out JSON files it is rendered from, the renderer).
 RENDERERS: dict[str, tuple[tuple[str, ...], Callable[[Data], str]]] = {
     "benchmarks": (("hash_throughput", "video_throughput", "hub_throughput"), render_benchmarks),
@@ -233,6 +418,10 @@ RENDERERS: dict[str, tuple[tuple[str, ...], Callable[[Data], str]]] = {
     "agent": (("agent",), render_agent),
     "robustness": (("robustness",), render_robustness),
     "browser_hashing": (("browser_hashing",), render_browser_hashing),
+    "attacks_agent": (("attacks_agent", "attacks_agent_before"), render_attacks_agent),
+    "attacks_hub_cases": (("attacks_hub_cases",), render_attacks_hub_cases),
+    "attacks_hub_pins": (("attacks_hub_pins",), render_attacks_hub_pins),
+    "limit_costs": (("limit_costs", "attacks_agent_before"), render_limit_costs),
 }
 
 

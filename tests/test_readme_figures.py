@@ -50,7 +50,9 @@ def test_a_hand_edited_figure_is_caught(readme: str, name: str) -> None:
     assert figures.rewritten(tampered) == readme
 
 
-@pytest.mark.parametrize("name", ["agent", "robustness", "attacks_agent"])
+@pytest.mark.parametrize(
+    "name", ["agent", "robustness", "attacks_agent", "attacks_agent_before", "limit_costs"]
+)
 def test_a_missing_result_file_is_caught(readme: str, tmp_path: Path, name: str) -> None:
     out = tmp_path / "out"
     shutil.copytree(figures.OUT, out)
