@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from redress.hub.api_keys import Scope
-from redress.web.app import create_app
+from redress.hub.app import create_app
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq
 
 # (method, path, scope, json body) for every route that needs an API key.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, PDQ_B, RunningHub, hub_settings, pdq, serve
 
 

@@ -15,7 +15,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from redress.db import make_engine
 from redress.db.migrate import current_and_head
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 
 

@@ -4,6 +4,8 @@ The API gets `{"code": "busy", "detail"}`; the portal's pages a translated messa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -24,18 +26,19 @@ def is_busy(exc: OperationalError) -> bool:
     return any(text in str(original).lower() for text in _SQLITE_BUSY)
 
 
-def busy_response(request: Request) -> Response:
-    """503 busy for this request: JSON for the API, a portal page otherwise."""
+def busy_response(
+    request: Request, *, page: Callable[[Request], Response] | None = None
+) -> Response:
+    """503 busy for this request: JSON for the API (and wherever no `page` is given), the
+    application's own page (the portal's, translated) otherwise."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if request.url.path.startswith(_API_PREFIXES):
+    if page is None or request.url.path.startswith(_API_PREFIXES):
         body = {
             "code": "busy",
             "detail": "The hub's database is busy; nothing was changed. Try again in "
             f"{RETRY_AFTER_SECONDS} seconds.",
         }
         return JSONResponse(body, 503, headers=headers)
-    from redress.web.portal import busy_page  # the portal imports this package's modules
-
-    response = busy_page(request)
+    response = page(request)
     response.headers.update(headers)
     return response

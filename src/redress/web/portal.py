@@ -23,12 +23,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 
-from redress.hub import cases
-from redress.hub.bank import validate_items
+from redress.hub.bank.schemas import ItemIn
+from redress.hub.bank.service import validate_items
+from redress.hub.cases import service as cases
+from redress.hub.cases.schemas import CaseStatus, ItemStatus
+from redress.hub.context import HubContext, client_address, hub
 from redress.hub.errors import HubError
-from redress.hub.schemas import CaseStatus, ItemIn, ItemStatus
 from redress.web import i18n
-from redress.web.context import HubContext, client_address, hub
 from redress.web.helplines import load_helplines
 from redress.web.i18n import gettext as _
 from redress.web.i18n import lazy as _l
@@ -383,6 +384,7 @@ def submit(
                 items=valid,
                 idempotency_key=idempotency_key,
                 client=client,
+                clock=context.clock,
             )
     except (HubError, PortalError) as exc:
         return _submit_form(request, context, error=_message(_problem(exc)), status=_status(exc))
@@ -556,7 +558,9 @@ def withdraw(
     try:
         _check_csrf(request, csrf)
         with context.transaction() as session:
-            cases.withdraw(session, cases.load_case(session, case_id), item or None)
+            cases.withdraw(
+                session, cases.load_case(session, case_id), item or None, clock=context.clock
+            )
     except (HubError, PortalError) as exc:
         return _status_redirect(request, error=_problem(exc).code)
     if item:
@@ -587,7 +591,13 @@ def contact(
         if address is not None and not address.strip():
             raise PortalError("invalid_email")
         with context.transaction() as session:
-            cases.set_contact(session, cases.load_case(session, case_id), address, context.box)
+            cases.set_contact(
+                session,
+                cases.load_case(session, case_id),
+                address,
+                context.box,
+                clock=context.clock,
+            )
     except (HubError, PortalError) as exc:
         return _status_redirect(request, error=_problem(exc).code)
     return _status_redirect(request, notice="contact_removed" if address is None else "contact_set")
@@ -618,7 +628,7 @@ def add(
         valid = validate_items(_parse_payload(payload), context.settings)
         with context.transaction() as session:
             case = cases.load_case(session, case_id)
-            cases.add_items(session, case, valid, settings=context.settings)
+            cases.add_items(session, case, valid, settings=context.settings, clock=context.clock)
     except (HubError, PortalError) as exc:
         return _submit_form(
             request, context, error=_message(_problem(exc)), status=_status(exc), mode="add"

@@ -22,9 +22,8 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, Signer
 from sqlalchemy.exc import SQLAlchemyError
 
-from redress.hub import portal_sessions
-from redress.hub.events import now
-from redress.web.context import HubContext, hub
+from redress.hub.cases import portal_sessions
+from redress.hub.context import HubContext, hub
 from redress.web.security_headers import https_in_effect
 
 CSRF_COOKIE = "redress_csrf"
@@ -78,7 +77,9 @@ def _signer(context: HubContext) -> Signer:
 
 def _clock(request: Request) -> Callable[[], datetime]:
     """The sessions' clock: the hub's, or one a test put on the app as `state.portal_clock`."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "portal_clock", now)
+    clock: Callable[[], datetime] = getattr(
+        request.app.state, "portal_clock", hub(request).clock.now
+    )
     return clock
 
 

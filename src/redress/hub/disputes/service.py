@@ -1,6 +1,6 @@
-"""Platforms' feedback on signals, and disputes: a signal that enough platforms reviewed and
-found not to be NCII (and none confirmed) is quarantined — taken off the feed, kept for staff
-review, restorable. The safeguard against hashes submitted to censor ordinary content.
+"""Disputes: a signal that enough platforms reviewed and found not to be NCII (and none
+confirmed) is quarantined — taken off the feed, kept for staff review, restorable. The safeguard
+against hashes submitted to censor ordinary content.
 
 A platform's agent that saw a signal match abnormally many distinct uploads (and quarantined it
 locally, `redress.agent.quarantine`) reports it here; such a report counts like a `NotBlocked`
@@ -14,12 +14,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress.hub.bank import refresh_signal, touch
-from redress.hub.events import now, record_event
-from redress.hub.models import Feedback, Item, ItemSignal, OvermatchReport, Signal
+from redress.core.clock import Clock
+from redress.hub.bank import service as bank
+from redress.hub.bank.models import Signal
+from redress.hub.disputes.models import OvermatchReport
+from redress.hub.events import record_event
+from redress.hub.feedback import service as feedback
+from redress.hub.feedback.models import Verdict
 
 
-def record_feedback(
+def record_verdict(
     session: Session,
     *,
     participant_id: int,
@@ -27,41 +31,28 @@ def record_feedback(
     value: str,
     tags: Sequence[str],
     dispute_threshold: int,
+    clock: Clock,
 ) -> bool:
-    """Store the platform's latest verdict; returns True if the signal became disputed."""
-    row = session.scalar(
-        select(Feedback).where(
-            Feedback.participant_id == participant_id, Feedback.signal_id == signal.id
-        )
-    )
-    cleaned = ",".join(sorted({t.strip()[:64] for t in tags if t.strip()}))
-    if row is None:
-        row = Feedback(participant_id=participant_id, signal_id=signal.id)
-        session.add(row)
-    row.value, row.tags, row.updated_at = value, cleaned, now()
-    touch(signal)
-    session.flush()
-    record_event(
+    """Store a platform's verdict (`redress.hub.feedback`); returns True if the signal became
+    quarantined by it."""
+    feedback.record_feedback(
         session,
-        actor=f"participant:{participant_id}",
-        action="feedback.recorded",
-        subject=f"signal:{signal.id}",
+        participant_id=participant_id,
+        signal=signal,
         value=value,
+        tags=tags,
+        clock=clock,
     )
-    return _maybe_quarantine(session, signal, dispute_threshold)
+    return _maybe_quarantine(session, signal, dispute_threshold, clock)
 
 
-def _maybe_quarantine(session: Session, signal: Signal, threshold: int) -> bool:
+def _maybe_quarantine(session: Session, signal: Signal, threshold: int, clock: Clock) -> bool:
     if signal.quarantined_at is not None or signal.dispute_cleared:
         return False
-    verdicts = list(
-        session.execute(
-            select(Feedback.participant_id, Feedback.value).where(Feedback.signal_id == signal.id)
-        )
-    )
-    if any(value == "Blocked" for _, value in verdicts):
+    verdicts = feedback.verdicts(session, signal.id)
+    if any(value == Verdict.BLOCKED for _, value in verdicts):
         return False
-    not_blocked = {participant for participant, value in verdicts if value == "NotBlocked"}
+    not_blocked = {participant for participant, value in verdicts if value == Verdict.NOT_BLOCKED}
     overmatching = set(
         session.scalars(
             select(OvermatchReport.participant_id).where(OvermatchReport.signal_id == signal.id)
@@ -69,16 +60,16 @@ def _maybe_quarantine(session: Session, signal: Signal, threshold: int) -> bool:
     )
     if len(not_blocked | overmatching) < threshold:
         return False
-    signal.quarantined_at = now()
     record_event(
         session,
+        clock=clock,
         actor="hub",
         action="signal.quarantined",
         subject=f"signal:{signal.id}",
         not_blocked=len(not_blocked),
         overmatching=len(overmatching),
     )
-    refresh_signal(session, signal, _any_item_ref(session, signal), reason="quarantine")
+    bank.quarantine(session, signal, clock=clock)
     return True
 
 
@@ -90,6 +81,7 @@ def record_overmatch(
     distinct_uploads: int,
     window_seconds: float,
     dispute_threshold: int,
+    clock: Clock,
 ) -> bool:
     """Store a platform's report that `signal` matched too many distinct uploads; returns True
     if the signal became quarantined."""
@@ -105,18 +97,19 @@ def record_overmatch(
     row.distinct_uploads, row.window_seconds, row.reported_at = (
         distinct_uploads,
         window_seconds,
-        now(),
+        clock.now(),
     )
     session.flush()
     record_event(
         session,
+        clock=clock,
         actor=f"participant:{participant_id}",
         action="signal.overmatch_reported",
         subject=f"signal:{signal.id}",
         distinct_uploads=distinct_uploads,
         window_seconds=window_seconds,
     )
-    return _maybe_quarantine(session, signal, dispute_threshold)
+    return _maybe_quarantine(session, signal, dispute_threshold, clock)
 
 
 def reported_overmatching(session: Session) -> dict[int, tuple[int, int]]:
@@ -129,36 +122,16 @@ def reported_overmatching(session: Session) -> dict[int, tuple[int, int]]:
     return reports
 
 
-def restore_signal(session: Session, signal: Signal, *, actor: str) -> None:
+def restore_signal(session: Session, signal: Signal, *, actor: str, clock: Clock) -> None:
     """Staff reviewed a quarantined signal and confirm it: back on the feed, not re-disputed."""
-    signal.quarantined_at = None
-    signal.dispute_cleared = True
-    record_event(session, actor=actor, action="signal.restored", subject=f"signal:{signal.id}")
-    refresh_signal(session, signal, _any_item_ref(session, signal), reason="restored")
+    record_event(
+        session, clock=clock, actor=actor, action="signal.restored", subject=f"signal:{signal.id}"
+    )
+    bank.restore(session, signal, clock=clock)
 
 
 def quarantined(session: Session) -> list[Signal]:
     """Signals waiting for staff review: quarantined, or reported as over-matching by a
     platform (and neither restored by staff nor quarantined yet)."""
-    reported = select(OvermatchReport.signal_id)
-    return list(
-        session.scalars(
-            select(Signal)
-            .where(
-                Signal.quarantined_at.is_not(None)
-                | (Signal.id.in_(reported) & Signal.dispute_cleared.is_(False))
-            )
-            .order_by(Signal.id)
-        )
-    )
-
-
-def _any_item_ref(session: Session, signal: Signal) -> str:
-    ref = session.scalar(
-        select(Item.ref)
-        .join(ItemSignal, ItemSignal.item_id == Item.id)
-        .where(ItemSignal.signal_id == signal.id)
-        .order_by(Item.status, Item.id)
-        .limit(1)
-    )
-    return ref or ""
+    reported = list(session.scalars(select(OvermatchReport.signal_id).distinct()))
+    return bank.awaiting_review(session, reported)

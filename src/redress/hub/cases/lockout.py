@@ -61,8 +61,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from redress.config import Settings
 from redress.core.clock import Clock, SystemClock, timestamp
-from redress.hub.credentials import digest_key
-from redress.hub.errors import HubError, locked
+from redress.hub.cases.credentials import digest_key
+from redress.hub.cases.errors import locked
+from redress.hub.errors import HubError
 
 PIN_ATTEMPTS = Counter(
     "redress_pin_attempts_total",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.feed.wire import encode_block
-from redress.hub.models import FeedEntry
+from redress.hub.bank.models import FeedEntry
 
 BLOCK = 65_536
 _ROWS = (
