@@ -8,15 +8,22 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 
 from redress import __version__
 from redress.config import Settings, get_settings, proxy_hops
 from redress.core.clock import Clock, SystemClock
 from redress.db import make_engine, make_session_factory
 from redress.hub.bank import api as bank_api
+from redress.hub.bank import holds
+from redress.hub.bank.wire import FeedBlockCache
 from redress.hub.cases import api as cases_api
-from redress.hub.context import HubContext, hub, shared_limits
+from redress.hub.cases.lockout import Budgets, PinGuard, RedisBackoffStore, SqlBackoffStore
+from redress.hub.cases.models import PIN_ATTEMPTS
+from redress.hub.context import HubContext, hub, redis_client
+from redress.hub.db import RATE_LIMIT_COUNTERS
 from redress.hub.disputes import api as disputes_api
+from redress.hub.disputes import service as disputes
 from redress.hub.feedback import api as feedback_api
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.hub.stopncii import api as stopncii_api
@@ -27,6 +34,7 @@ from redress.web.helplines import load_helplines
 from redress.web.logging import configure_logging
 from redress.web.openapi import extend_openapi
 from redress.web.ops import ops_router
+from redress.web.ratelimit import RateLimiter, make_storage
 from redress.web.security_headers import SecurityHeaders
 
 #: The portal's scripts, styles and pictures, beside its module.
@@ -50,6 +58,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         limiter=limiter,
         guard=guard,
         clock=clock,
+        feed_cache=FeedBlockCache(),
+        review_dispute=disputes.review,
+        gauges=holds.refresh_gauges,
     )
     app = FastAPI(
         docs_url=None,
@@ -86,6 +97,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app
+
+
+def shared_limits(settings: Settings, engine: Engine, clock: Clock) -> tuple[RateLimiter, PinGuard]:
+    """The rate limiter and the PIN guard, both counting where every worker sees the counts:
+    Redis when `rate_limit_storage` names it, else the hub's database."""
+    url = settings.rate_limit_storage
+    limiter = RateLimiter(make_storage(url, engine, RATE_LIMIT_COUNTERS, clock), clock)
+    store = RedisBackoffStore(redis_client(url)) if url else SqlBackoffStore(engine, PIN_ATTEMPTS)
+    return limiter, PinGuard(store, Budgets.from_settings(settings), clock)
 
 
 def create_app_from_env() -> FastAPI:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,31 +14,30 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.config import Settings, proxy_hops
-from redress.core.clock import Clock, SystemClock
+from redress.core.clock import Clock
 from redress.db import unit_of_work
-from redress.hub.bank import holds
-from redress.hub.bank.wire import FeedBlockCache
-from redress.hub.cases.lockout import Budgets, PinGuard, RedisBackoffStore, SqlBackoffStore
-from redress.hub.cases.models import PIN_ATTEMPTS
-from redress.hub.db import RATE_LIMIT_COUNTERS
 from redress.hub.errors import HubCode, HubError
+from redress.hub.ports import BlockCache, DisputeReview, Gauges, PinBudget
 from redress.hub.secrets_box import SecretBox
 from redress.web.context import forwarded_client
-from redress.web.ratelimit import RateLimiter, make_storage
+from redress.web.ratelimit import RateLimiter
 
 
 @dataclass
 class HubContext:
-    """Everything a request needs, built once per application."""
+    """Everything a request needs, built once per application (by `redress.hub.app`, which
+    plugs in the domains' parts: the PIN budgets, the feed's block cache, dispute review)."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     box: SecretBox
     limiter: RateLimiter
-    guard: PinGuard
-    clock: Clock = field(default_factory=SystemClock)
-    feed_cache: FeedBlockCache = field(default_factory=FeedBlockCache)
+    guard: PinBudget
+    clock: Clock
+    feed_cache: BlockCache
+    review_dispute: DisputeReview
+    gauges: Gauges
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -73,7 +72,7 @@ class HubContext:
     def refresh_metrics(self) -> None:
         """Gauges read from the database: the flood safeguards' holds."""
         with self.transaction() as session:
-            holds.refresh_gauges(session)
+            self.gauges(session)
 
 
 def redis_client(url: str) -> Any:
@@ -86,15 +85,6 @@ def redis_client(url: str) -> Any:
             "redress[redis] or unset the setting to use the database"
         ) from None
     return redis.Redis.from_url(url)
-
-
-def shared_limits(settings: Settings, engine: Engine, clock: Clock) -> tuple[RateLimiter, PinGuard]:
-    """The rate limiter and the PIN guard, both counting where every worker sees the counts:
-    Redis when `rate_limit_storage` names it, else the hub's database."""
-    url = settings.rate_limit_storage
-    limiter = RateLimiter(make_storage(url, engine, RATE_LIMIT_COUNTERS, clock), clock)
-    store = RedisBackoffStore(redis_client(url)) if url else SqlBackoffStore(engine, PIN_ATTEMPTS)
-    return limiter, PinGuard(store, Budgets.from_settings(settings), clock)
 
 
 def hub(request: Request) -> HubContext:

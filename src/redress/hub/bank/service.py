@@ -43,6 +43,7 @@ __all__ = [
     "quarantine",
     "read_feed",
     "restore",
+    "signal_by_id",
     "signals_by_id",
     "touch",
     "validate_items",
@@ -394,6 +395,11 @@ def changed_signals(
             )
         )
     return list(session.scalars(query.order_by(Signal.modified_at, Signal.id).limit(limit)))
+
+
+def signal_by_id(session: Session, signal_id: int) -> Signal | None:
+    """The signal with this id."""
+    return session.get(Signal, signal_id)
 
 
 def signals_by_id(session: Session, signal_ids: Sequence[int]) -> list[Signal]:

@@ -23,13 +23,13 @@ from redress.hub.bank import service as bank
 from redress.hub.bank.service import ValidSignal
 from redress.hub.cases import credentials, intake, portal_sessions
 from redress.hub.cases.errors import CaseCode, not_found_or_wrong_pin
-from redress.hub.cases.lockout import PinGuard
 from redress.hub.cases.models import Case, CaseState
 from redress.hub.cases.schemas import EMAIL_PATTERN, CaseStatus, ItemStatus
 from redress.hub.errors import HubError
 from redress.hub.events import record_event
 from redress.hub.feedback import service as feedback
 from redress.hub.feedback.models import Verdict
+from redress.hub.ports import PinBudget
 from redress.hub.secrets_box import SecretBox
 
 RETRY_WINDOW = timedelta(hours=24)
@@ -196,13 +196,13 @@ def _replay(case: Case, digest: str, key: str, box: SecretBox, clock: Clock) -> 
 def verify_case(
     transaction: Callable[[], AbstractContextManager[Session]],
     *,
-    guard: PinGuard,
+    guard: PinBudget,
     case_number: str,
     pin: str,
     client: str,
 ) -> int:
     """The id of the case if the number and PIN are right; raises the one wrong-number-or-PIN
-    error or `locked` (see `redress.hub.lockout`).
+    error or `locked` (see `redress.hub.cases.lockout`).
 
     The attempt is counted (reserved against the budgets, atomically) *before* the PIN is
     checked, so parallel guesses cannot outrun the count; a right PIN then clears it. The

@@ -9,8 +9,6 @@ verdict from that platform towards the same threshold, and the signal is listed 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,27 +21,12 @@ from redress.hub.feedback import service as feedback
 from redress.hub.feedback.models import Verdict
 
 
-def record_verdict(
-    session: Session,
-    *,
-    participant_id: int,
-    signal: Signal,
-    value: str,
-    tags: Sequence[str],
-    dispute_threshold: int,
-    clock: Clock,
-) -> bool:
-    """Store a platform's verdict (`redress.hub.feedback`); returns True if the signal became
-    quarantined by it."""
-    feedback.record_feedback(
-        session,
-        participant_id=participant_id,
-        signal=signal,
-        value=value,
-        tags=tags,
-        clock=clock,
-    )
-    return _maybe_quarantine(session, signal, dispute_threshold, clock)
+def review(session: Session, *, signal_id: int, threshold: int, clock: Clock) -> bool:
+    """After a platform's verdict or report on a signal: quarantine it when `threshold`
+    platforms dispute it (`NotBlocked`, or an over-matching report) and none confirmed it
+    (`Blocked`); whether it became quarantined now. (`redress.hub.ports.DisputeReview`.)"""
+    signal = bank.signal_by_id(session, signal_id)
+    return signal is not None and _maybe_quarantine(session, signal, threshold, clock)
 
 
 def _maybe_quarantine(session: Session, signal: Signal, threshold: int, clock: Clock) -> bool:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from redress.hub.bank import service as bank
 from redress.hub.context import Hub
-from redress.hub.disputes import service as disputes
+from redress.hub.feedback import service
 from redress.hub.feedback.schemas import FeedbackBatch, FeedbackResult
 from redress.hub.participants.api import FeedbackKey
 from redress.hub.participants.schemas import Scope
@@ -32,13 +32,18 @@ def feedback(body: FeedbackBatch, context: Hub, key: FeedbackKey) -> FeedbackRes
             if signal is None:
                 unknown.append(index)
                 continue
-            if disputes.record_verdict(
+            service.record_feedback(
                 session,
                 participant_id=caller.participant_id,
                 signal=signal,
                 value=verdict.feedback,
                 tags=verdict.tags,
-                dispute_threshold=context.settings.dispute_threshold,
+                clock=context.clock,
+            )
+            if context.review_dispute(
+                session,
+                signal_id=signal.id,
+                threshold=context.settings.dispute_threshold,
                 clock=context.clock,
             ):
                 disputed.append(index)

@@ -27,7 +27,7 @@ def record_feedback(
     clock: Clock,
 ) -> None:
     """Store the platform's latest verdict on `signal` (disputes then decide whether it stays
-    on the feed: `redress.hub.disputes.service.record_verdict`)."""
+    on the feed: `redress.hub.disputes.service.review`)."""
     row = session.scalar(
         select(Feedback).where(
             Feedback.participant_id == participant_id, Feedback.signal_id == signal.id

@@ -127,15 +127,15 @@ def _record_verdict(
     threshold: int,
     clock: Clock,
 ) -> None:
-    disputes.record_verdict(
+    feedback.record_feedback(
         session,
         participant_id=caller.participant_id,
         signal=signal,
         value=verdict.feedback_value,
         tags=verdict.tags,
-        dispute_threshold=threshold,
         clock=clock,
     )
+    disputes.review(session, signal_id=signal.id, threshold=threshold, clock=clock)
 
 
 def submit_feedback(
