@@ -67,6 +67,7 @@ TARGETS: dict[str, Target] = {
         (
             "src/redress/hub/bank/service.py",
             "src/redress/hub/bank/feed.py",
+            "src/redress/hub/bank/queries.py",
             "src/redress/hub/bank/bulk.py",
         ),
         ("tests/hub/test_bank_service.py", "tests/hub/test_feed.py", "tests/hub/test_stopncii.py"),

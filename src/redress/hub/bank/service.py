@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from redress.config import Settings
@@ -21,11 +21,25 @@ from redress.hub.bank.errors import BankCode
 from redress.hub.bank.feed import append_many, publish, quarantine, read_feed, restore, touch
 from redress.hub.bank.holds import hold, pending_hold_of_case
 from redress.hub.bank.models import Item, ItemSignal, ItemState, Signal, SignalState
+from redress.hub.bank.queries import (
+    awaiting_review,
+    case_item_count,
+    case_item_signals,
+    case_items,
+    changed_signals,
+    find_signal,
+    holders,
+    signal_by_id,
+    signals_by_id,
+)
 from redress.hub.bank.schemas import ItemIn
 from redress.hub.errors import HubError
 from redress.hub.events import record_events
 
 __all__ = [
+    "ItemState",
+    "Signal",
+    "SignalState",
     "ValidSignal",
     "add_case_items",
     "add_item",
@@ -70,17 +84,6 @@ def normalise(kind: str, value: str, where: str) -> tuple[str, str]:
     except InvalidSignalError as exc:
         raise HubError(422, BankCode.INVALID_SIGNAL, f"{where}: {exc.message}") from None
     return signal_type.name, canonical
-
-
-def find_signal(
-    session: Session, kind: str, value: str, *, published: bool = False
-) -> Signal | None:
-    """The bank's signal of this type and (canonical) value; with `published`, only one that
-    platforms know (a signal held for review is not on the feed, so unknown to them)."""
-    query = select(Signal).where(Signal.type == kind, Signal.value == value)
-    if published:
-        query = query.where(Signal.status != SignalState.UNPUBLISHED)
-    return session.scalar(query)
 
 
 def validate_items(items: Sequence[ItemIn], settings: Settings) -> list[list[ValidSignal]]:
@@ -327,95 +330,3 @@ def withdraw_items(session: Session, items: Sequence[Item], *, clock: Clock, act
 def withdraw_item(session: Session, item: Item, *, clock: Clock, actor: str) -> None:
     """Withdraw an item; its signals leave the feed unless another active item holds them."""
     withdraw_items(session, [item], clock=clock, actor=actor)
-
-
-def case_items(session: Session, case_id: int, ref: str | None = None) -> list[Item]:
-    """A case's items in order (or only the one with reference `ref`)."""
-    query = select(Item).where(Item.case_id == case_id)
-    if ref is not None:
-        query = query.where(Item.ref == ref)
-    return list(session.scalars(query.order_by(Item.id)))
-
-
-def case_item_count(session: Session, case_id: int) -> int:
-    """How many items the case holds (withdrawn ones included)."""
-    return int(session.scalar(select(func.count()).where(Item.case_id == case_id)) or 0)
-
-
-def case_item_signals(session: Session, case_id: int) -> list[tuple[int, int, bool]]:
-    """(item id, signal id, quarantined) for every signal every item of the case holds."""
-    rows = session.execute(
-        select(ItemSignal.item_id, ItemSignal.signal_id, Signal.quarantined_at.is_not(None))
-        .join(Signal, Signal.id == ItemSignal.signal_id)
-        .join(Item, Item.id == ItemSignal.item_id)
-        .where(Item.case_id == case_id)
-    )
-    return [(item_id, signal_id, bool(paused)) for item_id, signal_id, paused in rows]
-
-
-def holders(session: Session, signal_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-    """Per signal, the (reference, status) of the active or withdrawn items holding it."""
-    found: dict[int, list[tuple[str, str]]] = {signal_id: [] for signal_id in signal_ids}
-    if not signal_ids:
-        return found
-    rows = session.execute(
-        select(ItemSignal.signal_id, Item.ref, Item.status)
-        .join(ItemSignal, ItemSignal.item_id == Item.id)
-        .where(
-            one_of(session, ItemSignal.signal_id, list(signal_ids)),
-            Item.status.in_([ItemState.ACTIVE, ItemState.WITHDRAWN]),
-        )
-        .order_by(ItemSignal.signal_id, Item.id)
-    )
-    for signal_id, ref, status in rows:
-        found[signal_id].append((ref, status))
-    return found
-
-
-def changed_signals(
-    session: Session,
-    *,
-    kinds: Sequence[str],
-    since: int,
-    after: tuple[int, int] | None,
-    limit: int,
-) -> list[Signal]:
-    """Published signals of these types changed at or after `since` (Unix seconds), in
-    (time, id) order, after the (time, id) `after`; at most `limit`."""
-    query = select(Signal).where(
-        Signal.type.in_(list(kinds)),
-        Signal.modified_at >= since,
-        Signal.status != SignalState.UNPUBLISHED,  # held for review, or never released
-    )
-    if after is not None:
-        query = query.where(
-            or_(
-                Signal.modified_at > after[0],
-                and_(Signal.modified_at == after[0], Signal.id > after[1]),
-            )
-        )
-    return list(session.scalars(query.order_by(Signal.modified_at, Signal.id).limit(limit)))
-
-
-def signal_by_id(session: Session, signal_id: int) -> Signal | None:
-    """The signal with this id."""
-    return session.get(Signal, signal_id)
-
-
-def signals_by_id(session: Session, signal_ids: Sequence[int]) -> list[Signal]:
-    """These signals, in id order."""
-    if not signal_ids:
-        return []
-    query = select(Signal).where(one_of(session, Signal.id, list(signal_ids)))
-    return list(session.scalars(query.order_by(Signal.id)))
-
-
-def awaiting_review(session: Session, reported: Sequence[int]) -> list[Signal]:
-    """Signals waiting for staff review: quarantined, or among `reported` (over-matching) and
-    not yet confirmed by staff; in id order."""
-    condition = Signal.quarantined_at.is_not(None)
-    if reported:
-        condition = condition | (
-            one_of(session, Signal.id, sorted(set(reported))) & Signal.dispute_cleared.is_(False)
-        )
-    return list(session.scalars(select(Signal).where(condition).order_by(Signal.id)))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from redress.config import Settings
 from redress.core.clock import Clock
 from redress.hub.bank import service as bank
-from redress.hub.bank.service import ValidSignal
+from redress.hub.bank.service import ItemState, ValidSignal
 from redress.hub.cases import credentials, intake, portal_sessions
 from redress.hub.cases.errors import CaseCode, not_found_or_wrong_pin
 from redress.hub.cases.models import Case, CaseState
@@ -28,7 +28,7 @@ from redress.hub.cases.schemas import EMAIL_PATTERN, CaseStatus, ItemStatus
 from redress.hub.errors import HubError
 from redress.hub.events import record_event
 from redress.hub.feedback import service as feedback
-from redress.hub.feedback.models import Verdict
+from redress.hub.feedback.service import Verdict
 from redress.hub.ports import PinBudget
 from redress.hub.secrets_box import SecretBox
 
@@ -36,10 +36,10 @@ RETRY_WINDOW = timedelta(hours=24)
 #: What the survivor sees of an item's status: a held item is "being checked", a rejected one
 #: withdrawn (its hashes never reached a platform).
 _ITEM_STATUS: dict[str, Literal["active", "checking", "withdrawn"]] = {
-    "active": "active",
-    "held": "checking",
-    "withdrawn": "withdrawn",
-    "rejected": "withdrawn",
+    ItemState.ACTIVE: "active",
+    ItemState.HELD: "checking",
+    ItemState.WITHDRAWN: "withdrawn",
+    ItemState.REJECTED: "withdrawn",
 }
 
 

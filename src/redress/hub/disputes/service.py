@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from redress.core.clock import Clock
 from redress.hub.bank import service as bank
-from redress.hub.bank.models import Signal
+from redress.hub.bank.service import Signal
 from redress.hub.disputes.models import OvermatchReport
 from redress.hub.events import record_event
 from redress.hub.feedback import service as feedback
-from redress.hub.feedback.models import Verdict
+from redress.hub.feedback.service import Verdict
 
 
 def review(session: Session, *, signal_id: int, threshold: int, clock: Clock) -> bool:

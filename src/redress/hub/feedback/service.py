@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from redress.core.clock import Clock
 from redress.hub.bank import service as bank
-from redress.hub.bank.models import Signal
+from redress.hub.bank.service import Signal
 from redress.hub.events import record_event
 from redress.hub.feedback.models import Feedback, Verdict
 

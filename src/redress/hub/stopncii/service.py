@@ -11,8 +11,7 @@ from redress.core.clock import Clock
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import normalise_signal
 from redress.hub.bank import service as bank
-from redress.hub.bank.models import Signal, SignalState
-from redress.hub.bank.service import ValidSignal
+from redress.hub.bank.service import ItemState, Signal, SignalState, ValidSignal
 from redress.hub.disputes import service as disputes
 from redress.hub.errors import HubError
 from redress.hub.feedback import service as feedback
@@ -66,7 +65,7 @@ def _records(session: Session, signals: list[Signal]) -> list[HashRecordOut]:
                 hash_value=signal.value,
                 hash_status="Active" if active else "Withdrawn",
                 case_numbers={
-                    ref: "Active" if status == "active" and active else "Withdrawn"
+                    ref: "Active" if status == ItemState.ACTIVE and active else "Withdrawn"
                     for ref, status in holding[signal.id]
                 },
                 csp_feedbacks=[
