@@ -99,16 +99,24 @@ def install_docs(app: FastAPI, title: str) -> None:
         )
 
 
+#: Paths that are API (JSON) whatever the application: a busy page is for people's pages only.
+_API_PREFIXES = ("/v1/", "/stopncii/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi")
+
+
 def install_busy_handler(
     app: FastAPI, *, page: Callable[[Request], Response] | None = None, service: str = "hub"
 ) -> None:
-    """A database refusing for contention is 503 busy with Retry-After (see `busy`), never 500;
-    requests outside the API get `page` (a human page) when one is given."""
+    """A database refusing for contention is 503 busy with Retry-After (see `busy`), never 500:
+    JSON for the API; `page` (a person's page, when given) for other paths."""
 
     @app.exception_handler(OperationalError)
     async def database_error(request: Request, exc: OperationalError) -> Response:
         if busy.is_busy(exc):
-            return busy.busy_response(request, page=page)
+            if page is None or request.url.path.startswith(_API_PREFIXES):
+                return busy.busy_response(request)
+            response = page(request)
+            response.headers["Retry-After"] = str(busy.RETRY_AFTER_SECONDS)
+            return response
         LOGGER.error("unhandled error", extra={"error": type(exc).__name__})
         return JSONResponse(
             error_body(

@@ -1,10 +1,9 @@
 """A busy database is answered 503 with `Retry-After`, never 500: SQLite's "database is locked"
 (the busy timeout passed), PostgreSQL's lock timeouts, serialisation failures and deadlocks.
-The API gets `{"code": "busy", "detail"}`; the portal's pages a translated message."""
+The API gets `{"code": "busy", "detail"}`; the portal's routes answer with their own translated
+page (`redress.portal.pages.PortalRoute`) before this handler sees the error."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +14,6 @@ RETRY_AFTER_SECONDS = 5
 #: statement/lock timeout (query cancelled).
 _PG_BUSY = {"40001", "40P01", "55P03", "57014"}
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
-_API_PREFIXES = ("/v1/", "/stopncii/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi")
 
 
 def is_busy(exc: OperationalError) -> bool:
@@ -26,19 +24,12 @@ def is_busy(exc: OperationalError) -> bool:
     return any(text in str(original).lower() for text in _SQLITE_BUSY)
 
 
-def busy_response(
-    request: Request, *, page: Callable[[Request], Response] | None = None
-) -> Response:
-    """503 busy for this request: JSON for the API (and wherever no `page` is given), the
-    application's own page (the portal's, translated) otherwise."""
+def busy_response(request: Request) -> Response:
+    """503 busy for this request, as the API's JSON error."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if page is None or request.url.path.startswith(_API_PREFIXES):
-        body = {
-            "code": "busy",
-            "detail": "The hub's database is busy; nothing was changed. Try again in "
-            f"{RETRY_AFTER_SECONDS} seconds.",
-        }
-        return JSONResponse(body, 503, headers=headers)
-    response = page(request)
-    response.headers.update(headers)
-    return response
+    body = {
+        "code": "busy",
+        "detail": "The hub's database is busy; nothing was changed. Try again in "
+        f"{RETRY_AFTER_SECONDS} seconds.",
+    }
+    return JSONResponse(body, 503, headers=headers)
