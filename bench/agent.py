@@ -30,31 +30,33 @@ import numpy as np
 
 from _common import REPO, write_result
 from hub_throughput import load_bank, start
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, HubConfig
-from redress.agent.service import Agent
+from redress.agent.runtime import Agent
 from redress.config import Settings
 from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.feed.client import FeedClient
 from redress.hub.app import create_app
 from redress.hub.participants import service as participants
 from redress.hub.participants.schemas import DEFAULT_SCOPES
-from redress.web.agent_app import create_agent_app
 
 sys.path.insert(0, str(REPO))  # the agent process is started as the two-process tests do
-from tests.agent.conftest import TOKEN, start_agent
+from tests.agent.conftest import TOKEN, migrate_agent, start_agent
 
 
 def ingest(hub_url: str, key: str, state: Path) -> tuple[int, float]:
     """A fresh agent's first full sync: (signals indexed, seconds)."""
+    state.mkdir(parents=True, exist_ok=True)
     agent = Agent(
-        AgentSettings(database_url=f"sqlite:///{state / 'agent.db'}", state_dir=str(state)),
+        AgentSettings(
+            database_url=migrate_agent(f"sqlite:///{state / 'agent.db'}"), state_dir=str(state)
+        ),
         [HubConfig("bench", hub_url, key)],
     )
     follower = agent.followers["bench"]
     started = time.perf_counter()
-    with httpx.Client(
-        base_url=hub_url, headers={"Authorization": f"Bearer {key}"}, timeout=300
-    ) as client:
+    with FeedClient(hub_url, key, timeout=httpx.Timeout(300)) as client:
         while follower.sync_once(client):
             pass
     seconds = time.perf_counter() - started
@@ -186,7 +188,7 @@ def main() -> None:
 
     agent = Agent(
         AgentSettings(
-            database_url=f"sqlite:///{folder / 'latency.db'}",
+            database_url=migrate_agent(f"sqlite:///{folder / 'latency.db'}"),
             state_dir=str(folder / "latency"),
             token=TOKEN,
         ),

@@ -53,7 +53,7 @@ TARGETS: dict[str, Target] = {
     ),
     "signal_types": Target(
         ("src/redress/hashing/signal_types.py",),
-        ("tests/test_signal_types.py",),
+        ("tests/test_signal_types.py", "tests/matching/test_protocol.py"),
     ),
     "pdq_index": Target(
         ("src/redress/matching/pdq_index.py",),
@@ -61,6 +61,7 @@ TARGETS: dict[str, Target] = {
             "tests/matching/test_pdq_index_exact.py",
             "tests/test_matching.py",
             "tests/matching/test_indexes.py",
+            "tests/matching/test_protocol.py",
         ),
     ),
     "bank": Target(
@@ -100,7 +101,8 @@ TARGETS: dict[str, Target] = {
     ),
     "budget": Target(("src/redress/hashing/budget.py",), ("tests/test_budget.py",)),
     "quarantine": Target(
-        ("src/redress/agent/quarantine.py",), ("tests/agent/test_agent_quarantine.py",)
+        ("src/redress/agent/quarantine/service.py", "src/redress/agent/quarantine/keys.py"),
+        ("tests/agent/test_agent_quarantine.py",),
     ),
 }
 

@@ -15,6 +15,8 @@ Queries: half bank members with up to 16 bits flipped (hits), half new clustered
 the same way as the bank's (mostly misses).
 
     python bench/pdq_index.py [SIZE ...] [--shape bank|dense]   (default: 1000000 10000000, bank)
+    python bench/pdq_index.py --quick   (200,000 hashes, figures printed, not saved: a before/after
+                                         check that takes well under a minute)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from redress.matching import PdqIndex
 
 RADIUS = 31
 QUERIES = 2000
+QUICK_SIZE = 200_000
 
 
 def real_hashes() -> np.ndarray:
@@ -112,6 +115,13 @@ def run(size: int, real: np.ndarray, shape: str) -> dict[str, object]:
     redress_search(query_words[:10])  # compile outside the timing
     figures["redress_qps_batch1"] = round(timed_queries(redress_search, query_words[:500], 1))
     figures["redress_qps_batch64"] = round(timed_queries(redress_search, query_words, 64))
+    if hasattr(index, "query"):  # the index protocol's one-value call (absent before it existed)
+        query_hexes = [row.tobytes().hex() for row in queries[:500]]
+
+        def protocol_query(values: list[str]) -> object:
+            return [index.query(value, RADIUS) for value in values]
+
+        figures["redress_qps_protocol_query"] = round(timed_queries(protocol_query, query_hexes, 1))
 
     faiss.omp_set_num_threads(1)
     flat = faiss.IndexBinaryFlat(256)
@@ -153,6 +163,10 @@ def run(size: int, real: np.ndarray, shape: str) -> dict[str, object]:
 
 def main() -> None:
     args = sys.argv[1:]
+    quick = "--quick" in args
+    if quick:
+        args.remove("--quick")
+        args = args or [str(QUICK_SIZE)]
     shape = "bank"
     if "--shape" in args:
         at = args.index("--shape")
@@ -167,6 +181,8 @@ def main() -> None:
         print(f"--- {size:,} hashes, radius {RADIUS}, one thread ---")
         for name, value in figures.items():
             print(f"  {name:32} {value}")
+    if quick:
+        return
     name = "pdq_index" if shape == "bank" else f"pdq_index_{shape}"
     print(f"saved {write_result(name, {'radius': RADIUS, 'results': results})}")
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from _common import write_result
-from redress.agent.models import AgentBase
-from redress.agent.quarantine import Quarantine
-from redress.agent.service import CheckResult, Match
+from redress.agent.check.service import CheckResult, Match
+from redress.agent.migrations import AGENT
+from redress.agent.quarantine.service import Quarantine
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.db.migrate import upgrade
 from redress.hashing.files import SignalRecord
 
 
@@ -41,7 +42,7 @@ def main() -> None:
     checks = 20_000 if args.quick else args.checks
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'agent.db'}")
-        AgentBase.metadata.create_all(engine)
+        upgrade(engine, chain=AGENT)
         sessions = make_session_factory(engine)
         quarantine = Quarantine(
             lambda: unit_of_work(sessions),

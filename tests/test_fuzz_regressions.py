@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from redress.agent.bank import HubBank, SnapshotError
+from redress.agent.hub_index import HubIndex, SnapshotError
 from redress.feed import wire
 from redress.feed.wire import MAGIC, WireFormatError, decode_block
 from redress.hashing.errors import ErrorCode
@@ -79,7 +79,7 @@ def test_a_damaged_bank_snapshot_is_a_snapshot_error(
     path = tmp_path / "hub-7.rdxbank"
     path.write_bytes(header)
     with pytest.raises(SnapshotError, match=message):
-        HubBank("hub").load(path)
+        HubIndex("hub").load(path)
 
 
 def test_a_bank_snapshot_with_a_damaged_block_is_a_snapshot_error(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_a_bank_snapshot_with_a_damaged_block_is_a_snapshot_error(tmp_path: Path
     header = json.dumps({"format": 1, "cursor": 7, "entries": 1}).encode() + b"\n"
     path.write_bytes(header + struct.pack("<I", 5) + b"junk!")
     with pytest.raises(SnapshotError, match="damaged after 0 entries: not a zstd frame"):
-        HubBank("hub").load(path)
+        HubIndex("hub").load(path)
 
 
 def test_a_hash_list_with_absurdly_nested_json_is_one_problem(tmp_path: Path) -> None:

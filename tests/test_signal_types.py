@@ -9,14 +9,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from redress.hashing import InvalidSignalError, VpdqFrame, VpdqSignal, get_signal_type
-from redress.hashing.signal_types import PdqSignal, hamming_distance
+from redress.hashing.signal_types import (
+    SIGNAL_TYPES,
+    PdqSignal,
+    bare_hex_type,
+    hamming_distance,
+    normalise_signal,
+)
 
 PDQ = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
 hex256 = st.binary(min_size=32, max_size=32).map(bytes.hex)
 
 
 def test_pdq_uppercase_and_surrounding_whitespace_are_normalised() -> None:
-    assert get_signal_type("PDQ").normalize(f"  {PDQ.upper()}\n") == PDQ
+    assert get_signal_type("PDQ").normalise(f"  {PDQ.upper()}\n") == PDQ
 
 
 @pytest.mark.parametrize(
@@ -30,7 +36,7 @@ def test_pdq_uppercase_and_surrounding_whitespace_are_normalised() -> None:
 )
 def test_invalid_pdq_values_say_what_is_wrong(value: str, needle: str) -> None:
     with pytest.raises(InvalidSignalError) as caught:
-        get_signal_type("pdq").normalize(value)
+        get_signal_type("pdq").normalise(value)
     assert needle in caught.value.message
     assert caught.value.code.value == "invalid_signal"
 
@@ -38,9 +44,9 @@ def test_invalid_pdq_values_say_what_is_wrong(value: str, needle: str) -> None:
 @pytest.mark.parametrize(("name", "length"), [("md5", 32), ("sha256", 64)])
 def test_digests_need_their_exact_length(name: str, length: int) -> None:
     signal = get_signal_type(name)
-    assert signal.normalize("A" * length) == "a" * length
+    assert signal.normalise("A" * length) == "a" * length
     with pytest.raises(InvalidSignalError, match=f"expected exactly {length}"):
-        signal.normalize("a" * (length + 2))
+        signal.normalise("a" * (length + 2))
     assert signal.matches("a" * length, "a" * length)
     assert not signal.matches("a" * length, "b" * length)
 
@@ -73,12 +79,12 @@ def test_vpdq_text_round_trips(rows: list[tuple[int, int, str]]) -> None:
     frames = [VpdqFrame(n, q, h, round(n / 30, 3)) for n, q, h in rows]
     text = vpdq.format(frames)
     assert vpdq.parse(text) == frames
-    assert vpdq.normalize(text.replace("\n", ";")) == text
+    assert vpdq.normalise(text.replace("\n", ";")) == text
 
 
 def test_vpdq_reads_the_reference_output_unchanged(reference: Path) -> None:
     text = (reference / "vpdq" / "hashes" / "pattern-sd-grey-bar.txt").read_text().strip()
-    assert VpdqSignal().normalize(text) == text
+    assert VpdqSignal().normalise(text) == text
 
 
 @pytest.mark.parametrize(
@@ -123,14 +129,14 @@ def _message(call, value) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_messages_name_the_value_and_what_is_expected_in_full() -> None:
-    assert _message(get_signal_type("pdq").normalize, 5) == "PDQ hash must be text, got int."
-    assert _message(get_signal_type("md5").normalize, "ab") == (
+    assert _message(get_signal_type("pdq").normalise, 5) == "PDQ hash must be text, got int."
+    assert _message(get_signal_type("md5").normalise, "ab") == (
         "MD5 digest has 2 hexadecimal characters; expected exactly 32."
     )
-    assert _message(get_signal_type("sha256").normalize, "") == (
+    assert _message(get_signal_type("sha256").normalise, "") == (
         "SHA256 digest is empty; expected 64 hexadecimal characters."
     )
-    assert _message(get_signal_type("pdq").normalize, PDQ[:-1]) == (
+    assert _message(get_signal_type("pdq").normalise, PDQ[:-1]) == (
         "PDQ hash has 63 hexadecimal characters; expected exactly 64."
     )
     vpdq = VpdqSignal()
@@ -221,3 +227,24 @@ def test_vpdq_matches_needs_the_percentage_on_both_sides_inclusive() -> None:
     assert not vpdq.matches(all_same, three_of_five)
     assert vpdq.matches(three_of_five, all_same, threshold=60)
     assert not vpdq.matches(three_of_five, all_same, threshold=60.5)
+
+
+def test_normalise_signal_names_the_type_and_gives_the_canonical_value() -> None:
+    signal_type, value = normalise_signal(" Md5 ", " " + "AB" * 16)
+    assert (signal_type.name, value) == ("md5", "ab" * 16)
+    with pytest.raises(InvalidSignalError, match="Unknown signal type 'phash'"):
+        normalise_signal("phash", PDQ)
+
+
+def test_the_old_spelling_is_the_same_function() -> None:
+    for signal_type in SIGNAL_TYPES.values():
+        value = PDQ if signal_type.name != "md5" else PDQ[:32]
+        if signal_type.name == "vpdq":
+            value = f"0,100,{PDQ},0.000"
+        assert signal_type.normalize(value.upper()) == signal_type.normalise(value.upper())
+
+
+def test_a_bare_hex_value_is_typed_by_its_length() -> None:
+    assert bare_hex_type(PDQ) == "pdq"  # 64: PDQ, as in Meta's lists (never SHA-256)
+    assert bare_hex_type(f" {PDQ[:32]}\n") == "md5"
+    assert bare_hex_type(PDQ[:40]) is None and bare_hex_type("") is None

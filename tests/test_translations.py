@@ -16,8 +16,8 @@ TRANSLATED = [language.code for language in LANGUAGES if language.code != "en"]
 
 
 def _extracted() -> set[str]:
-    method_map = [("src/redress/**.py", "python"), ("src/redress/web/templates/**.html", "jinja2")]
-    options = {"src/redress/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [("src/redress/**.py", "python"), ("src/redress/**/templates/**.html", "jinja2")]
+    options = {"src/redress/**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "_translatable": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

@@ -18,9 +18,23 @@ from typing import Any
 import httpx
 import pytest
 
+from redress.agent.migrations import AGENT
+from redress.db import make_engine
+from redress.db.migrate import upgrade
 from tests.hub.conftest import RunningHub, database_url, hub  # noqa: F401
 
 TOKEN = "agent-test-token-0123456789"
+
+
+def migrate_agent(url: str) -> str:
+    """Bring the agent's database at `url` to the latest schema (as `redress agent db upgrade`
+    does); returns `url`."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine, chain=AGENT)
+    finally:
+        engine.dispose()
+    return url
 
 
 def free_port() -> int:
@@ -70,7 +84,8 @@ class AgentProcess:
 
 
 def start_agent(hub_url: str, key: str, state: Path, database: str, **env: str) -> AgentProcess:
-    """Start `redress agent` on a free port and wait until it answers."""
+    """Start `redress agent` on a free port (its database migrated) and wait until it answers."""
+    migrate_agent(database)
     port = free_port()
     environment = {
         **os.environ,

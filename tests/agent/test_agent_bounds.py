@@ -13,11 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from redress.agent.app import create_agent_app
+from redress.agent.check.service import CheckResult
 from redress.agent.config import AgentSettings
-from redress.agent.service import Agent, CheckResult
+from redress.agent.runtime import Agent
 from redress.hashing.signal_types import VpdqFrame, VpdqSignal
-from redress.web.agent_app import create_agent_app
-from tests.agent.conftest import TOKEN
+from tests.agent.conftest import TOKEN, migrate_agent
 from tests.conftest import textured_image
 from tests.hub.conftest import serve_app
 
@@ -31,6 +32,7 @@ def agent_alone(tmp_path: Path, **settings: Any) -> Iterator[tuple[Agent, httpx.
         "token": TOKEN,
         **settings,
     }
+    migrate_agent(str(values["database_url"]))
     agent = Agent(AgentSettings(**values), [])
     with (
         serve_app(create_agent_app(agent), "the agent") as url,

@@ -5,29 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, HubConfig
-from redress.agent.service import Agent
-from redress.web.agent_app import create_agent_app
-from redress.web.moderator_sessions import ModeratorSessions
-from tests.agent.conftest import TOKEN, wait_for
+from redress.agent.review.sessions import ModeratorSessions
+from redress.agent.runtime import Agent
+from redress.core.clock import ManualClock
+from tests.agent.conftest import TOKEN, migrate_agent, wait_for
 from tests.hub.conftest import RunningHub, serve_app
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 COOKIE = "redress_moderator"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @contextmanager
@@ -39,6 +32,7 @@ def agent_app(hub: RunningHub, tmp_path: Path) -> Iterator[tuple[FastAPI, str]]:
         poll_seconds=0.2,
         long_poll_seconds=1,
     )
+    migrate_agent(settings.database_url)
     agent = Agent(settings, [HubConfig("national", hub.url, hub.participant("P"))])
     app = create_agent_app(agent)
     with serve_app(app, "the agent") as url:
@@ -103,17 +97,17 @@ def test_moderator_sign_ins_end_when_idle_and_after_eight_hours(
     hub: RunningHub, tmp_path: Path
 ) -> None:
     with agent_app(hub, tmp_path) as (app, url):
-        clock = Clock()
+        clock = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
         moderators: ModeratorSessions = app.state.moderators
         moderators.clock = clock
         busy = _sign_in(url)
         for _ in range(8):  # active every 59 minutes: never idle...
-            clock.now += timedelta(minutes=59)
+            clock.advance(59 * 60)
             assert _replay(url, busy.cookies[COOKIE])
-        clock.now += timedelta(minutes=9)  # ...but 8 hours after signing in, it ends
+        clock.advance(9 * 60)  # ...but 8 hours after signing in, it ends
         assert not _replay(url, busy.cookies[COOKIE])
         idle = _sign_in(url)
-        clock.now += timedelta(hours=1)
+        clock.advance(3600)
         assert not _replay(url, idle.cookies[COOKIE])
         assert len(moderators) == 0  # ended sign-ins are forgotten
         busy.close()

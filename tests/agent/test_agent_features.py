@@ -10,11 +10,12 @@ import httpx
 import numpy as np
 import pytest
 
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, ConfigError, HubConfig, hubs_from_file
-from redress.agent.service import Agent
+from redress.agent.runtime import Agent
+from redress.core.clock import Clock, ManualClock
 from redress.hashing.files import hash_file
-from redress.web.agent_app import create_agent_app
-from tests.agent.conftest import TOKEN, Gate, wait_for
+from tests.agent.conftest import TOKEN, Gate, migrate_agent, wait_for
 from tests.hub.conftest import _migrate, hub_settings, serve, serve_app
 
 RNG = np.random.default_rng(11)
@@ -49,7 +50,9 @@ class Running:
 
 
 @contextmanager
-def run_agent(tmp_path: Path, hubs: list[HubConfig], **settings: object) -> Iterator[Running]:
+def run_agent(
+    tmp_path: Path, hubs: list[HubConfig], clock: Clock | None = None, **settings: object
+) -> Iterator[Running]:
     values = {
         "database_url": f"sqlite:///{tmp_path / 'agent.db'}",
         "state_dir": str(tmp_path / "state"),
@@ -58,7 +61,8 @@ def run_agent(tmp_path: Path, hubs: list[HubConfig], **settings: object) -> Iter
         "long_poll_seconds": 1,
         **settings,
     }
-    agent = Agent(AgentSettings(**values), hubs)
+    migrate_agent(str(values["database_url"]))
+    agent = Agent(AgentSettings(**values), hubs, clock=clock)
     with serve_app(create_agent_app(agent), "the agent") as url:
         running = Running(agent, url)
         with running.client:
@@ -151,9 +155,10 @@ def test_feedback_waits_in_the_outbox_while_the_hub_is_unreachable(hub, tmp_path
     case = hub.create_case([{"type": "pdq", "value": value}])
     gate = Gate(int(hub.url.rsplit(":", 1)[1]))
     key = hub.participant("P")
+    clock = ManualClock()  # the outbox's back-off runs on it: moved, not waited for
     try:
         hubs = [HubConfig("hub", f"http://127.0.0.1:{gate.port}", key)]
-        with run_agent(tmp_path, hubs) as running:
+        with run_agent(tmp_path, hubs, clock) as running:
             running.wait_ready()
             gate.cut()  # the hub is unreachable from here on
             result = running.check(("pdq", value))
@@ -169,7 +174,9 @@ def test_feedback_waits_in_the_outbox_while_the_hub_is_unreachable(hub, tmp_path
             wait_for(lambda: waiting().endswith(" 2.0"), 10, "both verdicts to be held")
             assert status_of(hub, case)["platforms_removed"] == 0
             gate.restore()
-            wait_for(lambda: status_of(hub, case)["platforms_removed"] == 1, 60, "delivery")
+            clock.advance(3600)  # past any back-off (its steps: tests/agent/test_agent_services)
+            running.agent.outbox.wake()
+            wait_for(lambda: status_of(hub, case)["platforms_removed"] == 1, 10, "delivery")
             wait_for(lambda: waiting().endswith(" 0.0"), 10, "an empty outbox")
     finally:
         gate.close()

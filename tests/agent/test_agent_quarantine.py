@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +16,27 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from redress.agent.check.service import CheckResult, Match
 from redress.agent.config import HubConfig
-from redress.agent.models import AgentBase, Outbox, QuarantinedSignal
-from redress.agent.quarantine import Quarantine
-from redress.agent.service import CheckResult, Match
+from redress.agent.outbox.models import Outbox
+from redress.agent.quarantine.models import QuarantinedSignal
+from redress.agent.quarantine.service import Quarantine
 from redress.cli.main import app
+from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hashing.files import SignalRecord
 from redress.hub.disputes.service import quarantined
 from redress.hub.models import OvermatchReport
-from tests.agent.conftest import TOKEN, Gate, wait_for
+from tests.agent.conftest import TOKEN, Gate, migrate_agent, wait_for
 from tests.agent.test_agent_features import near, random_pdq, run_agent
 from tests.conftest import textured_image
 
 FLOOD = {"REDRESS_AGENT_QUARANTINE_DISTINCT": "3", "REDRESS_AGENT_QUARANTINE_FLUSH_SECONDS": "0.1"}
 
 
-class Clock:
-    """Wall-clock seconds that move only when told."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+def clock_at(seconds: float) -> ManualClock:
+    """A clock standing at `seconds` past the Unix epoch until moved."""
+    return ManualClock(datetime.fromtimestamp(seconds, UTC))
 
 
 def metric(client: Any, line_start: str) -> float:
@@ -159,7 +157,7 @@ def test_the_window_slides_with_the_clock(hub, tmp_path):
     hubs = [HubConfig("hub", hub.url, hub.participant("P"))]
     with run_agent(tmp_path, hubs, quarantine_distinct=2, quarantine_window_seconds=600) as running:
         running.wait_ready()
-        clock = Clock(2_000_000_000.0)
+        clock = clock_at(2_000_000_000.0)
         running.agent.quarantine.clock = clock
 
         def check(content: str) -> dict[str, Any]:
@@ -167,12 +165,12 @@ def test_the_window_slides_with_the_clock(hub, tmp_path):
             return dict(running.client.post("/v1/check", json=body).json())
 
         assert check("a")["decision"] == "review"
-        clock.now += 300
+        clock.advance(300)
         assert check("b")["decision"] == "review"
-        clock.now += 301  # "a" is out of the window: "b" and "c" make 2, not 3
+        clock.advance(301)  # "a" is out of the window: "b" and "c" make 2, not 3
         assert check("c")["decision"] == "review"
         assert running.agent.quarantine.counted("hub", "pdq", value) == 2
-        clock.now += 100  # "b" is 401 s old: still inside, so "d" is the third
+        clock.advance(100)  # "b" is 401 s old: still inside, so "d" is the third
         result = check("d")
         assert result["decision"] == "allow" and result["matches"][0]["quarantined"] is True
         listed = CliRunner().invoke(
@@ -239,8 +237,7 @@ def test_uploads_count_by_content_and_the_report_waits_for_the_hub(hub, tmp_path
 
 
 def test_racing_threads_count_exactly_and_quarantine_once(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'agent.db'}")
-    AgentBase.metadata.create_all(engine)
+    engine = make_engine(migrate_agent(f"sqlite:///{tmp_path / 'agent.db'}"))
     sessions = make_session_factory(engine)
     quarantine = Quarantine(
         lambda: unit_of_work(sessions), CollectorRegistry(), threshold=5, window_seconds=60
@@ -275,10 +272,9 @@ def test_racing_threads_count_exactly_and_quarantine_once(tmp_path):
 
 
 def test_a_flush_persists_counts_and_expired_ones_are_dropped(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'agent.db'}")
-    AgentBase.metadata.create_all(engine)
+    engine = make_engine(migrate_agent(f"sqlite:///{tmp_path / 'agent.db'}"))
     sessions = make_session_factory(engine)
-    clock = Clock(1_000_000.0)
+    clock = clock_at(1_000_000.0)
 
     def fresh() -> Quarantine:
         return Quarantine(
@@ -293,9 +289,9 @@ def test_a_flush_persists_counts_and_expired_ones_are_dropped(tmp_path):
     match = Match("hub", "pdq", "cd" * 32, ("i_1",), 0, "review")
     for number in range(4):
         first.observe(CheckResult("review", [match], signals=[]), f"content-{number}")
-        clock.now += 30
+        clock.advance(30)
     first.flush()
     assert fresh().counted("hub", "pdq", "cd" * 32) == 4 - 1  # the first is 120 s old
-    clock.now += 200
+    clock.advance(200)
     assert fresh().counted("hub", "pdq", "cd" * 32) == 0
     engine.dispose()

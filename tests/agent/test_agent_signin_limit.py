@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings
-from redress.agent.service import Agent
+from redress.agent.runtime import Agent
 from redress.core.clock import ManualClock
-from redress.web.agent_app import create_agent_app
-from tests.agent.conftest import TOKEN
+from tests.agent.conftest import TOKEN, migrate_agent
 from tests.hub.conftest import serve_app
 
 
@@ -26,6 +26,7 @@ def agents(tmp_path: Path, clock: ManualClock, count: int) -> Iterator[list[http
         state_dir=str(tmp_path / "state"),
         token=TOKEN,
     )
+    migrate_agent(settings.database_url)
     with ExitStack() as stack:
         clients = []
         for _ in range(count):

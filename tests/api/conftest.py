@@ -13,16 +13,16 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
+from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, HubConfig
-from redress.agent.service import Agent
+from redress.agent.runtime import Agent
 from redress.core.clock import ManualClock, SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub.app import create_app
 from redress.hub.cases import credentials
 from redress.hub.participants import service as participants
 from redress.hub.participants.schemas import Scope
-from redress.web.agent_app import create_agent_app
-from tests.agent.conftest import TOKEN
+from tests.agent.conftest import TOKEN, migrate_agent
 from tests.hub.conftest import (  # noqa: F401 (fixtures)
     RunningHub,
     _migrate,
@@ -97,7 +97,7 @@ def apis(tmp_path: Path, cheap_pins: None) -> Iterator[Apis]:
         case = running.create_case([pdq()])
         agent = Agent(
             AgentSettings(
-                database_url=f"sqlite:///{tmp_path / 'agent.db'}",
+                database_url=migrate_agent(f"sqlite:///{tmp_path / 'agent.db'}"),
                 state_dir=str(tmp_path / "agent-state"),
                 token=TOKEN,
                 poll_seconds=0.2,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from redress.agent.bank import HubBank, SnapshotError
+from redress.agent.hub_index import HubIndex, SnapshotError
 from redress.feed.wire import (
     Block,
     WireEntry,
@@ -179,10 +179,10 @@ def wire_seeds() -> list[bytes]:
 
 
 def check_bank_snapshot(data: bytes) -> None:
-    """`HubBank.load` returns a cursor or raises `SnapshotError`."""
+    """`HubIndex.load` returns a cursor or raises `SnapshotError`."""
     path = _SCRATCH / "bank.rdxbank"
     path.write_bytes(data)
-    bank = HubBank("fuzz")
+    bank = HubIndex("fuzz")
     try:
         cursor = bank.load(path)
     except SnapshotError as exc:
@@ -193,10 +193,10 @@ def check_bank_snapshot(data: bytes) -> None:
 
 
 def bank_seeds() -> list[bytes]:
-    """Snapshots written by `HubBank.save` (empty, and with every signal type)."""
+    """Snapshots written by `HubIndex.save` (empty, and with every signal type)."""
     seeds = []
     for entries in ([], _sample_entries()):
-        bank = HubBank("seed")
+        bank = HubIndex("seed")
         if entries:
             bank.apply(decode_block(encode_block(entries)[4:]))
         seeds.append(bank.save(_SCRATCH / f"seed-{len(entries)}", cursor=len(entries)).read_bytes())

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pdqHash, jaroszWindow } from "../../src/redress/web/static/js/pdq.js";
+import { pdqHash, jaroszWindow } from "../../src/redress/portal/static/js/pdq.js";
 
 const fixtures = process.env.PDQ_FIXTURES;
 

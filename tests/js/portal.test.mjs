@@ -5,13 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Md5 } from "../../src/redress/web/static/js/md5.js";
+import { Md5 } from "../../src/redress/portal/static/js/md5.js";
 import {
   canonicalSize,
   cropBoxes,
   pyRound,
   rotatedSize,
-} from "../../src/redress/web/static/js/variants.js";
+} from "../../src/redress/portal/static/js/variants.js";
 
 const fixtures = process.env.PORTAL_FIXTURES;
 const expected = fixtures ? JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8")) : null;

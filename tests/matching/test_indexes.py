@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -182,7 +184,7 @@ def test_vpdq_index_equals_brute_force(seed, videos, percent):
     ]
     index = VpdqIndex(query_match_percent=percent, target_match_percent=percent)
     for frames in library:
-        index.add(frames)
+        index.add_frames(frames)
     gone = set(rng.choice(videos, videos // 4, replace=False).tolist())
     index.remove(gone)
     kept = [None if i in gone else frames for i, frames in enumerate(library)]
@@ -207,7 +209,7 @@ def test_vpdq_segments_are_the_matched_time_ranges():
     scenes = make_bank(rng, 40, False)
     long = [VpdqFrame(i, 100, scenes[i].tobytes().hex(), float(i)) for i in range(40)]
     index = VpdqIndex(query_match_percent=80, target_match_percent=20)
-    index.add(long)
+    index.add_frames(long)
     clip = [VpdqFrame(i, 100, f.pdq, float(i)) for i, f in enumerate(long[10:20] + long[30:35])]
     (match,) = index.search(clip)
     assert match.segments == [(10.0, 19.0), (30.0, 34.0)]
@@ -222,3 +224,39 @@ def test_exact_index_add_remove():
     assert index.remove([0, 0, 9]) == 1
     assert index.search("a" * 32) == [2] and len(index) == 2
     assert list(ids) == [0, 1, 2]
+
+
+def test_merge_and_wait_covers_what_a_running_merge_started_without(monkeypatch):
+    """A merge already running when `merge(wait=True)` is called began with fewer hashes; the
+    call still returns only once the tables cover everything added before it."""
+    from redress.matching import pdq_index
+
+    started, release, joining = threading.Event(), threading.Event(), threading.Event()
+    real_build = pdq_index._build
+
+    def held_build(words, count):
+        started.set()
+        assert release.wait(30)
+        return real_build(words, count)
+
+    monkeypatch.setattr(pdq_index, "_build", held_build)
+    rng = np.random.default_rng(9)
+    index = PdqIndex(merge_every=1000)
+    index.add_bytes(make_bank(rng, 2000, False))  # past merge_every: a background merge
+    assert started.wait(30)
+    index.add_bytes(make_bank(rng, 500, False))  # while that merge holds 2000 hashes
+    running = index._merging
+    real_join = running.join
+
+    def join(timeout=None):
+        joining.set()
+        real_join(timeout)
+
+    running.join = join  # the call below joins the running merge: then let it finish
+    caller = threading.Thread(target=index.merge)
+    caller.start()
+    assert joining.wait(30)
+    release.set()
+    caller.join(30)
+    assert not caller.is_alive()
+    assert index.delta_size == 0 and index._tables.count == 2500

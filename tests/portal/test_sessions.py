@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from itsdangerous import Signer, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hub.app import create_app
 from redress.hub.models import Case, PortalSession
@@ -36,24 +37,11 @@ NEUTRAL = "https://neutral.example/weather"
 COOKIE = "redress_case"
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @dataclass
 class Portal:
     hub: RunningHub
     app: FastAPI
-    clock: Clock
+    clock: ManualClock
 
     def device(self) -> httpx.Client:
         """A browser of its own (its own cookies)."""
@@ -93,9 +81,8 @@ def form_token(page: httpx.Response) -> str:
 @pytest.fixture
 def live(database_url: str) -> Iterator[Portal]:  # noqa: F811
     settings = hub_settings(database_url, quick_exit_url=NEUTRAL)
-    app = create_app(settings)
-    clock = Clock()
-    app.state.portal_clock = clock
+    clock = ManualClock(datetime.now(UTC))  # the hub's clock: sessions' times come from it
+    app = create_app(settings, clock=clock)
     with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Portal(RunningHub(url, settings, client), app, clock)
     app.state.hub.engine.dispose()
@@ -201,13 +188,13 @@ def test_sessions_end_when_idle_and_at_the_absolute_limit(live: Portal) -> None:
     case = live.hub.create_case([pdq()])
     busy = live.sign_in(case)
     for _ in range(2):
-        live.clock.advance(minutes=9)
+        live.clock.advance(9 * 60)
         assert busy.get("/status/case").status_code == 200
-    live.clock.advance(minutes=2, seconds=1)  # 20 minutes after signing in
+    live.clock.advance(2 * 60 + 1)  # 20 minutes after signing in
     expired = busy.get("/status/case")
     assert expired.status_code == 401 and "signed out" in expired.text
     idle = live.sign_in(case)
-    live.clock.advance(minutes=10)
+    live.clock.advance(10 * 60)
     assert idle.get("/status/case").status_code == 401
     busy.close()
     idle.close()

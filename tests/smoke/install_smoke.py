@@ -5,7 +5,8 @@ virtualenv (so a runtime import of a dev-only package fails here, as it would fo
 imports every module; runs `--help` of every command and sub-command (read from the Typer app,
 so a new command is covered without editing this file); hashes a reference photo; checks that a
 database command on a blank database asks for `redress db upgrade`; migrates, starts the hub and
-waits for `/readyz`; registers a platform; starts an agent following that hub (key from the
+waits for `/readyz`; registers a platform; checks that `redress agent` on a blank database asks
+for `redress agent db upgrade`, migrates it, starts an agent following that hub (key from the
 environment), waits for its `/readyz` and lists its quarantine through the CLI.
 
 Prints one line per step (ok/FAILED, seconds) and a summary; exits 1 if any step failed.
@@ -59,7 +60,7 @@ print(json.dumps(walk(typer.main.get_command(app), [])))
 IMPORT_ALL = """
 import importlib, pkgutil, redress
 # Migration scripts run only inside Alembic; __main__ would run the CLI.
-skip = ("redress.db.migrations", "redress.__main__")
+skip = ("redress.db.migrations", "redress.agent.migrations.", "redress.__main__")
 names = [m.name for m in pkgutil.walk_packages(redress.__path__, "redress.")
          if not m.name.startswith(skip)]
 for name in names:
@@ -359,15 +360,31 @@ def _steps(smoke: Smoke) -> None:
             return
 
         token = "smoke-" + os.urandom(12).hex()
+        agent_env = smoke.env(
+            REDRESS_AGENT_HUB_KEY=key[0],  # from the environment, as the README says
+            REDRESS_AGENT_TOKEN=token,
+            REDRESS_AGENT_DATABASE_URL=f"sqlite:///{smoke.work / 'agent.db'}",
+            REDRESS_AGENT_STATE_DIR=str(smoke.work / "agent-state"),
+        )
+        agent_args = ("redress", "agent", "--hub-url", hub_url, "--port", str(agent_port))
+
+        def check_blank_agent() -> None:
+            done = smoke.run(*agent_args, env=agent_env, expect=1)
+            lines = done.stderr.strip().splitlines()
+            if len(lines) != 1 or "redress agent db upgrade" not in lines[0]:
+                raise StepFailedError(
+                    f"expected one line asking for 'redress agent db upgrade':\n{done.stderr}"
+                )
+
+        smoke.step("a blank agent database asks for 'redress agent db upgrade'", check_blank_agent)
+        upgrade = ("redress", "agent", "db", "upgrade")
+        if not smoke.step(
+            "redress agent db upgrade", lambda: _quiet(smoke.run(*upgrade, env=agent_env))
+        ):
+            return
 
         def start_agent() -> str:
-            env = smoke.env(
-                REDRESS_AGENT_HUB_KEY=key[0],  # from the environment, as the README says
-                REDRESS_AGENT_TOKEN=token,
-                REDRESS_AGENT_DATABASE_URL=f"sqlite:///{smoke.work / 'agent.db'}",
-                REDRESS_AGENT_STATE_DIR=str(smoke.work / "agent-state"),
-            )
-            args = ("redress", "agent", "--hub-url", hub_url, "--port", str(agent_port))
+            env, args = agent_env, agent_args
             log = servers.enter_context(_server(smoke, "agent.log", *args, env=env))
             auth = {"Authorization": f"Bearer {token}"}
             return _wait_ready(f"http://127.0.0.1:{agent_port}/readyz", log, auth)

@@ -22,7 +22,8 @@ class AgentSettings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///./redress-agent.db",
-        description="Review queue, feedback outbox, negative bank, sync state.",
+        description="Review queue, feedback outbox, negative bank, sync state, events; "
+        "create or migrate it with `redress agent db upgrade`.",
     )
     state_dir: str = Field(default="./redress-agent-state", description="Bank snapshots, media.")
     config_file: str | None = Field(default=None, description="TOML file listing the hubs.")

@@ -1,4 +1,5 @@
-"""`redress agent`: run a platform agent against one hub (flags) or several (a TOML file)."""
+"""`redress agent`: run a platform agent against one hub (flags) or several (a TOML file);
+`redress agent db upgrade`: create or migrate its database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,74 @@ import typer
 from rich.console import Console
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+agent_db_app = typer.Typer(help="The agent's database.", no_args_is_help=True)
+
+
+def _where(url: str) -> str:
+    """The database URL without its credentials."""
+    return url.split("@")[-1] if "@" in url else url
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of what the driver said (SQLAlchemy's wrapper adds the SQL and a link)."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
+
+
+@agent_db_app.command("upgrade")
+def agent_db_upgrade() -> None:
+    """Create or migrate the database named by REDRESS_AGENT_DATABASE_URL to the latest schema
+    (its own version table: it may share a database with a hub).
+
+    Example: redress agent db upgrade
+    """
+    from redress.agent.config import AgentSettings
+    from redress.agent.migrations import AGENT
+    from redress.db import make_engine
+    from redress.db.migrate import upgrade
+
+    url = AgentSettings().database_url
+    try:
+        engine = make_engine(url)
+    except Exception as exc:
+        err.print(f"error: cannot use the database {_where(url)}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    try:
+        upgrade(engine, chain=AGENT)
+    except Exception as exc:
+        err.print(
+            f"error: cannot migrate the database {_where(url)}: {_first_line(exc)}", markup=False
+        )
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    err.print(f"Agent database ready: {_where(url)}", markup=False)
+
+
+def _require_migrated(url: str) -> None:
+    """Exit with one line unless the agent's database is reachable and at the latest schema."""
+    from redress.agent.migrations import AGENT
+    from redress.db import make_engine
+    from redress.db.migrate import schema_problem
+
+    try:
+        engine = make_engine(url)
+    except Exception as exc:
+        err.print(f"error: cannot use the database {_where(url)}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    try:
+        problem = schema_problem(engine, AGENT)
+    except Exception as exc:
+        err.print(
+            f"error: cannot reach the database {_where(url)}: {_first_line(exc)}", markup=False
+        )
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if problem is not None:
+        err.print(f"error: {_where(url)}: {problem}.", markup=False)
+        raise typer.Exit(1)
 
 
 def agent_command(
@@ -42,7 +111,8 @@ def agent_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8100,
 ) -> None:
-    """Run a platform agent: follow hubs' feeds and answer POST /v1/check.
+    """Run a platform agent: follow hubs' feeds and answer POST /v1/check. Run 'redress agent
+    db upgrade' first.
 
     Example: REDRESS_AGENT_HUB_KEY=rk_... redress agent --hub-url http://127.0.0.1:8000
     """
@@ -50,9 +120,9 @@ def agent_command(
         return
     import uvicorn
 
+    from redress.agent.app import create_agent_app
     from redress.agent.config import AgentSettings, ConfigError, hubs_from_file, make_hub
-    from redress.agent.service import Agent
-    from redress.web.agent_app import create_agent_app
+    from redress.agent.runtime import Agent
 
     source = ctx.get_parameter_source("hub_key")
     if hub_key is not None and source is not None and source.name == "COMMANDLINE":
@@ -88,6 +158,7 @@ def agent_command(
     from redress.web.logging import configure_logging
 
     settings = AgentSettings()
+    _require_migrated(settings.database_url)
     configure_logging(settings.log_level)
     agent = Agent(settings, hubs)
     names = ", ".join(f"{h.name} ({h.url})" for h in hubs)

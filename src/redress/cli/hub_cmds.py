@@ -111,7 +111,7 @@ def serve(
     """
     import uvicorn
 
-    from redress.web.helplines import HelplinesError, load_helplines
+    from redress.portal.helplines import HelplinesError, load_helplines
 
     settings = get_settings()
     _require_migrated()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from redress import __version__
-from redress.cli.agent_cmd import agent_command
+from redress.cli.agent_cmd import agent_command, agent_db_app
 from redress.cli.agent_quarantine_cmd import quarantine_app
 from redress.cli.crash import DEBUG_ENV, command_path, report_crash, set_debug
 from redress.cli.hash_cmd import hash_command
@@ -56,6 +56,7 @@ app.command("serve")(serve)
 agent_app = typer.Typer()
 agent_app.callback(invoke_without_command=True)(agent_command)
 agent_app.add_typer(quarantine_app, name="quarantine")
+agent_app.add_typer(agent_db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 app.add_typer(participant_app, name="participant")

@@ -18,11 +18,9 @@ from redress.cli.progress import Progress
 from redress.config import get_settings, with_limits
 from redress.hashing.errors import ErrorCode, HashingError, InvalidSignalError
 from redress.hashing.files import FileHashes, HashOptions, SignalRecord
-from redress.hashing.signal_types import PdqSignal, VpdqSignal, get_signal_type
+from redress.hashing.signal_types import PdqSignal, VpdqSignal, bare_hex_type, normalise_signal
 from redress.matching.hashlist import read_hash_list
-from redress.matching.matcher import HashListMatcher, Match
-
-_BARE_HEX = {64: "pdq", 32: "md5"}
+from redress.matching.matcher import HashListMatch, HashListMatcher
 
 
 class MatchFormat(StrEnum):
@@ -36,14 +34,14 @@ def parse_literal(text: str) -> SignalRecord:
     """A query given as a hash: bare hex (64: PDQ, 32: MD5) or ``TYPE:VALUE``."""
     kind, sep, value = text.partition(":")
     if not sep:
-        kind, value = _BARE_HEX.get(len(text.strip()), ""), text
+        kind, value = bare_hex_type(text) or "", text
     if not kind:
         raise InvalidSignalError(
             "not an existing file, and not a hash value (expected 64 hex characters for PDQ, "
             "32 for MD5, or TYPE:VALUE such as sha256:...)"
         )
-    signal_type = get_signal_type(kind)
-    return SignalRecord(signal_type.name, signal_type.normalize(value))
+    signal_type, normal = normalise_signal(kind, value)
+    return SignalRecord(signal_type.name, normal)
 
 
 def match_command(
@@ -159,7 +157,7 @@ def _query_results(
         yield result.path, result
 
 
-def match_record(query: str, match: Match) -> dict[str, Any]:
+def match_record(query: str, match: HashListMatch) -> dict[str, Any]:
     """The JSONL object for one match: the query, how close, and the list record as read."""
     record: dict[str, Any] = {
         "query": query,

@@ -1,50 +1,77 @@
-"""Schema migrations (Alembic), run by `redress db upgrade`, `make run` and the tests."""
+"""Schema migrations (Alembic), run by `redress db upgrade`, `redress agent db upgrade`, `make
+run` and the tests.
+
+Each deployment has its own chain of migrations (`Chain`: where its scripts are, which table
+records its revision, the metadata of its tables), so a hub and an agent can share one database
+without their histories mixing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(url: str) -> Config:
-    """An Alembic configuration for the database at `url`, using the packaged migrations."""
+@dataclass(frozen=True)
+class Chain:
+    """One chain of migrations."""
+
+    script_location: Path
+    version_table: str = "alembic_version"
+    upgrade_command: str = "redress db upgrade"  # what to tell an operator to run
+    metadata: MetaData | None = field(default=None, compare=False)  # for autogenerate
+
+
+#: The hub's chain (its version table is Alembic's default, as it has always been).
+HUB = Chain(MIGRATIONS)
+
+
+def alembic_config(url: str, chain: Chain = HUB) -> Config:
+    """An Alembic configuration for the database at `url`, using `chain`'s packaged scripts."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(chain.script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("version_table", chain.version_table)
+    if chain.metadata is not None:
+        config.attributes["target_metadata"] = chain.metadata
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (the latest by default)."""
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
+def upgrade(engine: Engine, revision: str = "head", chain: Chain = HUB) -> None:
+    """Bring the database to `revision` of `chain` (the latest by default)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False), chain)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
-def current_and_head(engine: Engine) -> tuple[str | None, str | None]:
-    """The database's schema revision and the latest one this code knows."""
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
+def current_and_head(engine: Engine, chain: Chain = HUB) -> tuple[str | None, str | None]:
+    """The database's schema revision in `chain` and the latest one this code knows."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False), chain)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        context = MigrationContext.configure(
+            connection, opts={"version_table": chain.version_table}
+        )
+        current = context.get_current_revision()
     return current, head
 
 
-def schema_problem(engine: Engine) -> str | None:
+def schema_problem(engine: Engine, chain: Chain = HUB) -> str | None:
     """Why the database cannot be used by this version (one sentence), or None if it is at the
-    latest schema. Raises whatever the driver raises if the database cannot be reached."""
-    current, head = current_and_head(engine)
+    latest schema of `chain`. Raises whatever the driver raises if the database cannot be
+    reached."""
+    current, head = current_and_head(engine, chain)
     if current == head:
         return None
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    config = alembic_config(engine.url.render_as_string(hide_password=False), chain)
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if current is not None and current not in known:
         return (
@@ -53,5 +80,5 @@ def schema_problem(engine: Engine) -> str | None:
         )
     return (
         f"the database is at schema {current or 'none (never migrated)'}, this version needs "
-        f"{head}: run 'redress db upgrade' first"
+        f"{head}: run '{chain.upgrade_command}' first"
     )

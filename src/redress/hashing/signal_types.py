@@ -11,6 +11,7 @@ import string
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar
 
 import numpy as np
@@ -46,15 +47,33 @@ def hamming_distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+class IndexKind(StrEnum):
+    """How values of a signal type are indexed for search (`redress.matching` maps each kind to
+    its index class, so hashing never imports matching)."""
+
+    EXACT = "exact"  # equal values only: cryptographic digests
+    HAMMING = "hamming"  # radius search over 256-bit hashes (multi-index hashing): PDQ
+    VIDEO = "video"  # share of trusted frames matched both ways: vPDQ
+
+
 class SignalType(ABC):
-    """A kind of hash. Subclasses say how values are validated and when two values match."""
+    """A kind of hash. Subclasses say how values are validated, when two values match, which
+    index kind holds them, and the threshold a search uses unless told otherwise."""
 
     name: ClassVar[str]
     description: ClassVar[str]
+    index_kind: ClassVar[IndexKind]
+    # Bits for Hamming types, percent of frames for video, unused (0) for exact digests.
+    default_threshold: ClassVar[float]
 
     @abstractmethod
-    def normalize(self, value: str) -> str:
+    def normalise(self, value: str) -> str:
         """The canonical text form of `value`; raises `InvalidSignalError` saying what is wrong."""
+
+    def normalize(self, value: str) -> str:
+        """The old, American spelling of `normalise` (kept only until every caller uses
+        `normalise` or `normalise_signal`)."""
+        return self.normalise(value)
 
     @abstractmethod
     def matches(self, a: str, b: str, threshold: float | None = None) -> bool:
@@ -65,8 +84,10 @@ class ExactDigestSignal(SignalType):
     """A cryptographic digest: two values match only when they are identical."""
 
     length: ClassVar[int]
+    index_kind = IndexKind.EXACT
+    default_threshold = 0
 
-    def normalize(self, value: str) -> str:
+    def normalise(self, value: str) -> str:
         """Lowercase hex of the digest's exact length."""
         return _normalise_hex(value, length=self.length, label=f"{self.name.upper()} digest")
 
@@ -100,11 +121,12 @@ class PdqSignal(SignalType):
 
     name = "pdq"
     description = "PDQ perceptual image hash, 64 hex characters (256 bits)"
+    index_kind = IndexKind.HAMMING
     default_threshold: ClassVar[int] = 31
     min_quality: ClassVar[int] = 50
     bits: ClassVar[int] = 256
 
-    def normalize(self, value: str) -> str:
+    def normalise(self, value: str) -> str:
         """Lowercase hex, 64 characters."""
         return _normalise_hex(value, length=64, label="PDQ hash")
 
@@ -149,9 +171,11 @@ class VpdqSignal(SignalType):
 
     name = "vpdq"
     description = "vPDQ video hash: one line per frame, frame,quality,pdq_hex,timestamp"
+    index_kind = IndexKind.VIDEO
     frame_threshold: ClassVar[int] = 31
     quality_threshold: ClassVar[int] = 50
     match_percent: ClassVar[float] = 80.0
+    default_threshold = match_percent
 
     def parse(self, value: str) -> list[VpdqFrame]:
         """Frames from the text form (lines, or ``;``-separated on one line)."""
@@ -194,7 +218,7 @@ class VpdqSignal(SignalType):
         """The canonical text form: one line per frame."""
         return "\n".join(frame.to_line() for frame in frames)
 
-    def normalize(self, value: str) -> str:
+    def normalise(self, value: str) -> str:
         """Parse and re-format, so equal hashes have equal text."""
         return self.format(self.parse(value))
 
@@ -259,6 +283,15 @@ def get_signal_type(name: str) -> SignalType:
         raise InvalidSignalError(f"Unknown signal type {name!r}; known types: {known}.") from None
 
 
+def bare_hex_type(value: str) -> str | None:
+    """The signal type a bare hex value without a type is taken for, by its length: 64
+    characters PDQ (as in Meta's hash lists; never SHA-256), 32 MD5; None for other lengths."""
+    return _BARE_HEX_TYPES.get(len(value.strip()))
+
+
+_BARE_HEX_TYPES = {64: PdqSignal.name, 32: Md5Signal.name}
+
+
 def normalise_signal(type_name: str, value: str) -> tuple[SignalType, str]:
     """The signal type called `type_name` and `value` in its canonical form.
 
@@ -266,4 +299,4 @@ def normalise_signal(type_name: str, value: str) -> tuple[SignalType, str]:
     raises `InvalidSignalError` (code `invalid_signal`, status 422) naming what is wrong.
     """
     signal_type = get_signal_type(type_name)
-    return signal_type, signal_type.normalize(value)
+    return signal_type, signal_type.normalise(value)

@@ -3,14 +3,13 @@ routes, error shapes, limits, docs, logs and metrics."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from redress import __version__
+from redress import __version__, portal
 from redress.config import Settings, get_settings, proxy_hops
 from redress.core.clock import Clock, SystemClock
 from redress.db import make_engine, make_session_factory
@@ -27,18 +26,17 @@ from redress.hub.disputes import service as disputes
 from redress.hub.feedback import api as feedback_api
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.hub.stopncii import api as stopncii_api
-from redress.web import portal
+from redress.portal.helplines import load_helplines
 from redress.web.app import BodySizeLimit, install_busy_handler, install_docs, install_observability
 from redress.web.errors import install_error_handlers
-from redress.web.helplines import load_helplines
 from redress.web.logging import configure_logging
 from redress.web.openapi import extend_openapi
 from redress.web.ops import ops_router
 from redress.web.ratelimit import RateLimiter, make_storage
 from redress.web.security_headers import SecurityHeaders
 
-#: The portal's scripts, styles and pictures, beside its module.
-STATIC = Path(portal.__file__).parent / "static"
+#: The portal's scripts, styles and pictures.
+STATIC = portal.STATIC
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -86,7 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_docs(app, "Redress hub API")
     install_error_handlers(app, service="hub")
-    install_busy_handler(app, page=portal.busy_page, service="hub")
+    install_busy_handler(app, service="hub")  # the portal's routes answer with their own page
     extend_openapi(app, patch=lambda document: _document_limits(document, settings))
     install_observability(app)
     app.add_middleware(

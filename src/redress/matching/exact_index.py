@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from redress.matching.protocol import Hit
+
 
 class ExactIndex:
     """Maps a normalised value to the ids it was added under; ids are never reused."""
@@ -47,3 +49,7 @@ class ExactIndex:
     def search(self, value: str) -> list[int]:
         """Live ids of entries equal to `value`."""
         return list(self._ids.get(value, ()))
+
+    def query(self, value: str, threshold: float | None = None) -> list[Hit]:
+        """Live entries equal to `value`, at distance 0 (a digest has no threshold: ignored)."""
+        return [Hit(id_, 0) for id_ in self._ids.get(value, ())]

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from redress.hashing.errors import InvalidSignalError
-from redress.hashing.signal_types import get_signal_type
-
-_BARE_HEX_TYPES = {64: "pdq", 32: "md5"}
+from redress.hashing.signal_types import bare_hex_type, normalise_signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +107,9 @@ def _records(text: str, problems: list[HashListProblem]) -> Iterator[tuple[int, 
             continue
         parts = line.split("\t") if "\t" in line else line.split(None, 2)
         parts = [part.strip() for part in parts]
-        if len(parts) == 1 and len(parts[0]) in _BARE_HEX_TYPES:
-            yield number, {"type": _BARE_HEX_TYPES[len(parts[0])], "value": parts[0]}
+        bare = bare_hex_type(parts[0]) if len(parts) == 1 else None
+        if bare is not None:
+            yield number, {"type": bare, "value": parts[0]}
         elif len(parts) >= 2:
             record = {"type": parts[0], "value": parts[1]}
             if len(parts) > 2 and parts[2]:
@@ -130,5 +129,5 @@ def _entry(record: dict[str, Any], line: int) -> HashListEntry:
     kind, value = record.get("type"), record.get("value")
     if not isinstance(kind, str) or not kind or not isinstance(value, str):
         raise InvalidSignalError("the record needs a 'type' and a 'value'")
-    signal_type = get_signal_type(kind)
-    return HashListEntry(signal_type.name, signal_type.normalize(value), record, line)
+    signal_type, normal = normalise_signal(kind, value)
+    return HashListEntry(signal_type.name, normal, record, line)

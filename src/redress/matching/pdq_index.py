@@ -28,6 +28,7 @@ import numpy as np
 
 from redress.hashing.signal_types import PdqSignal
 from redress.matching import _mih
+from redress.matching.protocol import Hit
 
 _BITS = PdqSignal.bits
 _BYTES = _BITS // 8
@@ -61,10 +62,9 @@ def words_to_hex(words: np.ndarray) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PdqHit:
-    """One indexed hash within the search radius of a query."""
+class PdqHit(Hit):
+    """One indexed hash within the search radius of a query, `distance` bits away."""
 
-    id: int
     distance: int
 
 
@@ -221,15 +221,27 @@ class PdqIndex:
         return words_to_hex(self._words[id_])
 
     def merge(self, *, wait: bool = True) -> None:
-        """Rebuild the tables over every hash added so far (in the background unless `wait`)."""
-        with self._lock:
-            running = self._merging
-            if running is None or not running.is_alive():
-                running = threading.Thread(target=self._merge, name="pdq-index-merge", daemon=True)
-                self._merging = running
-                running.start()
-        if wait:
+        """Rebuild the tables over every hash added so far (in the background unless `wait`).
+
+        With `wait`, returns once the tables cover every hash added before the call: a merge
+        already running may have started with fewer, and is then followed by another.
+        """
+        target = self._count
+        for _ in range(2):  # a merge started after this call covers `target`
+            with self._lock:
+                running = self._merging
+                if running is None or not running.is_alive():
+                    running = threading.Thread(
+                        target=self._merge, name="pdq-index-merge", daemon=True
+                    )
+                    self._merging = running
+                    running.start()
+            if not wait:
+                return
             running.join()
+            tables = self._tables
+            if target == 0 or (tables is not None and tables.count >= target):
+                return
 
     def _merge(self) -> None:
         with self._lock:
@@ -239,6 +251,33 @@ class PdqIndex:
         tables = _build(words, count)
         with self._lock:
             self._tables = tables
+
+    @staticmethod
+    def bits(threshold: float | None) -> int:
+        """A protocol threshold as bits: PDQ's default (31) if None; a whole number otherwise."""
+        if threshold is None:
+            return PdqSignal.default_threshold
+        if threshold != int(threshold):
+            raise ValueError(f"threshold must be a whole number of bits, got {threshold}")
+        return int(threshold)
+
+    def query(self, value: str, threshold: float | None = None) -> list[PdqHit]:
+        """Every live indexed hash within `threshold` bits of one normalised hex hash, closest
+        first (the index protocol's form of `search`)."""
+        return self.search([value], self.bits(threshold))[0]
+
+    def query_group(self, values: Sequence[str], threshold: float | None = None) -> list[PdqHit]:
+        """Every live indexed hash within `threshold` bits of any of `values` (views of one
+        picture), once, at its smallest distance, closest first: `search_groups` for one group,
+        without its per-group lists."""
+        if not values:
+            return []
+        _, ids, distances = self.search_arrays(
+            bytes_to_words(pdq_hex_to_bytes(list(values))),
+            np.zeros(len(values), dtype=np.int64),
+            self.bits(threshold),
+        )
+        return [PdqHit(i, d) for i, d in zip(ids.tolist(), distances.tolist(), strict=True)]
 
     def search(
         self, queries: Sequence[str], threshold: int = PdqSignal.default_threshold

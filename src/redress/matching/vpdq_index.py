@@ -6,6 +6,9 @@ videos that own a frame within `frame_threshold` are scored, by vpdq's rule: the
 query's trusted frames with a match in the video, and the share of the video's trusted frames
 with a match in the query. A video matches when both reach their percentages (80 % by default).
 The frames that matched are returned as time ranges (segments) on both sides.
+
+In the index protocol a value is a whole video's canonical vPDQ text and the threshold of
+`query` is the match percentage both shares must reach.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ import numpy as np
 
 from redress.hashing.signal_types import VpdqFrame, VpdqSignal
 from redress.matching.pdq_index import pdq_hex_to_bytes
+from redress.matching.protocol import Hit
 
 Segment = tuple[float, float]
 
 
-@dataclass(frozen=True, slots=True)
-class VpdqMatch:
-    """An indexed video that matched a query video."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VpdqHit(Hit):
+    """An indexed video that matched a query video: how much of each the other covers (in
+    percent, to one decimal), and where. Its `distance` is None: a video's match is a share of
+    frames, not a distance; `similarity` is the smaller share, unrounded, for comparing hits."""
 
-    id: int
+    distance: None = None
     query_match_percent: float
     target_match_percent: float
+    similarity: float
     segments: list[Segment]
     query_segments: list[Segment]
 
@@ -88,7 +95,15 @@ class VpdqIndex:
     def _trusted(self, frames: Sequence[VpdqFrame]) -> list[VpdqFrame]:
         return [frame for frame in frames if frame.quality >= self.quality_threshold]
 
-    def add(self, frames: Sequence[VpdqFrame]) -> int:
+    def add(self, values: Sequence[str]) -> range:
+        """Index videos given as canonical vPDQ text; returns their ids."""
+        parse = VpdqSignal().parse
+        start = len(self._video_frames)
+        for value in values:
+            self.add_frames(parse(value))
+        return range(start, len(self._video_frames))
+
+    def add_frames(self, frames: Sequence[VpdqFrame]) -> int:
         """Index one video's frames; returns its id. A video with no trusted frame never matches."""
         trusted = self._trusted(frames)
         video = len(self._video_frames)
@@ -127,8 +142,31 @@ class VpdqIndex:
         self._frame_stamp = [self._frame_stamp[r] for r in rows]
         self._dead_frames = 0
 
-    def search(self, frames: Sequence[VpdqFrame]) -> list[VpdqMatch]:
-        """Indexed videos matching the query video, best (smallest of the two shares) first."""
+    def query(self, value: str, threshold: float | None = None) -> list[VpdqHit]:
+        """Indexed videos matching one video given as vPDQ text, where both shares reach
+        `threshold` percent (the index's own percentages if None); best first."""
+        frames = VpdqSignal().parse(value)
+        if threshold is None:
+            return self.search(frames)
+        return self.search(frames, query_match_percent=threshold, target_match_percent=threshold)
+
+    def search(
+        self,
+        frames: Sequence[VpdqFrame],
+        *,
+        query_match_percent: float | None = None,
+        target_match_percent: float | None = None,
+    ) -> list[VpdqHit]:
+        """Indexed videos matching the query video, best (smallest of the two shares) first.
+
+        A share is computed as `VpdqSignal.compare` computes it, so the index and the
+        frame-by-frame comparison agree to the last bit."""
+        need_query = (
+            self.query_match_percent if query_match_percent is None else query_match_percent
+        )
+        need_target = (
+            self.target_match_percent if target_match_percent is None else target_match_percent
+        )
         query = self._trusted(frames)
         if not query or self._frames.ntotal == 0:
             return []
@@ -148,19 +186,17 @@ class VpdqIndex:
             mine = video_of_hit == video
             query_hits = np.unique(query_of_hit[mine])
             target_rows = np.unique(rows[mine])
-            query_percent = 100.0 * len(query_hits) / len(query)
-            target_percent = 100.0 * len(target_rows) / total
-            if (
-                query_percent < self.query_match_percent
-                or target_percent < self.target_match_percent
-            ):
+            query_percent = 100.0 * (len(query_hits) / len(query))
+            target_percent = 100.0 * (len(target_rows) / total)
+            if query_percent < need_query or target_percent < need_target:
                 continue
             target_stamps = frame_stamp[target_rows]
             matches.append(
-                VpdqMatch(
+                VpdqHit(
                     id=video,
                     query_match_percent=round(query_percent, 1),
                     target_match_percent=round(target_percent, 1),
+                    similarity=min(query_percent, target_percent),
                     segments=segments(target_stamps.tolist(), _gap(self._video_stamps[video])),
                     query_segments=segments(query_stamps[query_hits].tolist(), _gap(query_stamps)),
                 )

@@ -43,7 +43,7 @@ def _pdq_values(path: Path, options: HashOptions) -> list[str]:
     result = hash_file(path, options)
     if result.error is not None:
         raise RuntimeError(f"{path}: {result.error.message}")
-    return [s.value for s in result.signals if s.type == "pdq"]
+    return [s.value for s in result.signals if s.type == PdqSignal.name]
 
 
 class PlainPdq:
@@ -53,11 +53,11 @@ class PlainPdq:
 
     def bank(self, path: Path) -> list[str]:
         """The image's PDQ."""
-        return _pdq_values(path, HashOptions(types=("pdq",)))
+        return _pdq_values(path, HashOptions(types=(PdqSignal.name,)))
 
     def query(self, path: Path) -> list[str]:
         """The copy's PDQ."""
-        return _pdq_values(path, HashOptions(types=("pdq",)))
+        return _pdq_values(path, HashOptions(types=(PdqSignal.name,)))
 
 
 class RedressMatch:
@@ -69,11 +69,11 @@ class RedressMatch:
 
     def bank(self, path: Path) -> list[str]:
         """Signals `redress hash --variants` gives the original."""
-        return _pdq_values(path, HashOptions(types=("pdq",), variants=True))
+        return _pdq_values(path, HashOptions(types=(PdqSignal.name,), variants=True))
 
     def query(self, path: Path) -> list[str]:
         """Hashes `redress match` compares for the copy."""
-        return _pdq_values(path, HashOptions(types=("pdq",), query_variants=True))
+        return _pdq_values(path, HashOptions(types=(PdqSignal.name,), query_variants=True))
 
 
 METHODS: dict[str, Method] = {"plain": PlainPdq(), "redress": RedressMatch()}

@@ -1,0 +1,1 @@
+"""The negative bank: hashes the platform knows to be benign, whose matches are dropped."""

@@ -1,0 +1,1 @@
+"""Feedback waiting to reach the hubs, delivered with retries until acknowledged."""
