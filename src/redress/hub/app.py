@@ -27,7 +27,8 @@ from redress.hub.feedback import api as feedback_api
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.hub.stopncii import api as stopncii_api
 from redress.portal.helplines import load_helplines
-from redress.web.app import BodySizeLimit, install_busy_handler, install_docs, install_observability
+from redress.web.app import install_busy_handler, install_docs, install_observability
+from redress.web.body_limit import BodySizeLimit
 from redress.web.errors import install_error_handlers
 from redress.web.logging import configure_logging
 from redress.web.openapi import extend_openapi

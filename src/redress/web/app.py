@@ -1,5 +1,6 @@
-"""Pieces every Redress application is assembled from: the request-body limit, self-hosted API
-docs, the busy-database handler and request observability (logs, metrics)."""
+"""Pieces every Redress application is assembled from: self-hosted API docs, the busy-database
+handler and request observability (logs, metrics). The request-body limit is
+`redress.web.body_limit`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import OperationalError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from redress.web import busy
@@ -25,62 +25,10 @@ REQUESTS = Counter("redress_http_requests_total", "HTTP requests", ["route", "me
 LATENCY = Histogram("redress_http_request_seconds", "HTTP request latency", ["route"])
 
 __all__ = [
-    "BodySizeLimit",
-    "error_body",
     "install_busy_handler",
     "install_docs",
     "install_observability",
 ]
-
-
-class BodySizeLimit:
-    """Refuse request bodies over the limit with 413, whether or not they declare a length."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLargeError
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLargeError:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(
-            error_body(
-                "request_too_large",
-                f"The request body is over {self.limit:,} bytes; send fewer items at a time.",
-            ),
-            status_code=413,
-        )
-        await response({"type": "http"}, _empty_receive, send)
-
-
-class _BodyTooLargeError(Exception):
-    """Raised inside the app's receive() when the body passes the limit."""
-
-
-async def _empty_receive() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def install_docs(app: FastAPI, title: str) -> None:
