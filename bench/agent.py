@@ -34,11 +34,12 @@ from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.runtime import Agent
 from redress.config import Settings
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.feed.client import FeedClient
-from redress.hub import participants
-from redress.hub.api_keys import DEFAULT_SCOPES
-from redress.web.app import create_app
+from redress.hub.app import create_app
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import DEFAULT_SCOPES
 
 sys.path.insert(0, str(REPO))  # the agent process is started as the two-process tests do
 from tests.agent.conftest import TOKEN, migrate_agent, start_agent
@@ -161,7 +162,9 @@ def main() -> None:
     )
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
-        key = participants.add_participant(session, "Bench", DEFAULT_SCOPES)
+        key = participants.add_participant(
+            session, name="Bench", scopes=DEFAULT_SCOPES, clock=SystemClock()
+        )
     engine.dispose()
     hub_server, hub_url = start(create_app(settings))
     result: dict[str, object] = {

@@ -156,7 +156,7 @@ def spoofed_creations(running: Hub, count: int) -> dict[str, Any]:
 
 def spoofed_pin_spray(running: Hub, count: int) -> dict[str, Any]:
     """Wrong PINs on `count` made-up case numbers, each with a new spoofed entry."""
-    from redress.hub.credentials import new_case_number
+    from redress.hub.cases.credentials import new_case_number
 
     codes = [
         running.status(
@@ -171,7 +171,7 @@ def spoofed_pin_spray(running: Hub, count: int) -> dict[str, Any]:
 
 def status_checks(running: Hub, count: int) -> dict[str, Any]:
     """Status checks from one address, 8 at a time (so both workers answer)."""
-    from redress.hub.credentials import new_case_number
+    from redress.hub.cases.credentials import new_case_number
 
     def one(_n: int) -> str:
         # A fresh connection each time, so the kernel spreads them over the workers; the

@@ -26,13 +26,14 @@ from starlette.types import ASGIApp
 
 from _common import write_result
 from redress.config import Settings
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import upgrade
-from redress.hub import participants
-from redress.hub.api_keys import DEFAULT_SCOPES
-from redress.hub.credentials import hash_pin, new_pin
+from redress.hub.app import create_app
+from redress.hub.cases.credentials import hash_pin, new_pin
 from redress.hub.models import FeedEntry, Signal
-from redress.web.app import create_app
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import DEFAULT_SCOPES
 
 CHUNK = 50_000
 
@@ -114,7 +115,9 @@ def main() -> None:
     )
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
-        key = participants.add_participant(session, "Bench", DEFAULT_SCOPES)
+        key = participants.add_participant(
+            session, name="Bench", scopes=DEFAULT_SCOPES, clock=SystemClock()
+        )
     engine.dispose()
     server, base = start(create_app(settings))
     with httpx.Client(base_url=base, timeout=120) as client:

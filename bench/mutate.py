@@ -48,7 +48,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "wire": Target(
-        ("src/redress/feed/wire.py", "src/redress/hub/feed_wire.py"),
+        ("src/redress/feed/wire.py", "src/redress/hub/bank/wire.py"),
         ("tests/test_wire.py", "tests/hub/test_feed_wire.py"),
     ),
     "signal_types": Target(
@@ -66,17 +66,22 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "bank": Target(
-        ("src/redress/hub/bank.py", "src/redress/hub/bulk.py"),
+        (
+            "src/redress/hub/bank/service.py",
+            "src/redress/hub/bank/feed.py",
+            "src/redress/hub/bank/queries.py",
+            "src/redress/hub/bank/bulk.py",
+        ),
         ("tests/hub/test_bank_service.py", "tests/hub/test_feed.py", "tests/hub/test_stopncii.py"),
     ),
     "credentials": Target(
-        ("src/redress/hub/credentials.py",),
+        ("src/redress/hub/cases/credentials.py",),
         ("tests/hub/test_credentials.py", "tests/hub/test_cases.py"),
     ),
     # The hardening modules: PIN lock-out and back-off, request budgets, survivor sessions,
     # flood holds, the hashing memory budget and the agent's flood quarantine.
     "lockout": Target(
-        ("src/redress/hub/lockout.py",),
+        ("src/redress/hub/cases/lockout.py",),
         (
             "tests/hub/test_lockout_budgets.py",
             "tests/hub/test_lockout.py",
@@ -88,10 +93,13 @@ TARGETS: dict[str, Target] = {
         ("tests/hub/test_ratelimit.py", "tests/hub/test_client_address.py"),
     ),
     "portal_sessions": Target(
-        ("src/redress/hub/portal_sessions.py",),
+        ("src/redress/hub/cases/portal_sessions.py",),
         ("tests/hub/test_portal_sessions.py", "tests/portal/test_sessions.py"),
     ),
-    "flood": Target(("src/redress/hub/flood.py",), ("tests/hub/test_flood.py",)),
+    "flood": Target(
+        ("src/redress/hub/cases/intake.py", "src/redress/hub/bank/holds.py"),
+        ("tests/hub/test_flood.py",),
+    ),
     "budget": Target(
         ("src/redress/hashing/budget.py",), ("tests/test_budget.py", "tests/test_budget_mutants.py")
     ),

@@ -25,7 +25,7 @@ from redress.cli.main import app
 from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.hashing.files import SignalRecord
-from redress.hub.feedback import quarantined
+from redress.hub.disputes.service import quarantined
 from redress.hub.models import OvermatchReport
 from tests.agent.conftest import TOKEN, Gate, migrate_agent, wait_for
 from tests.agent.test_agent_features import near, random_pdq, run_agent

@@ -16,11 +16,12 @@ from fastapi import FastAPI
 from redress.agent.app import create_agent_app
 from redress.agent.config import AgentSettings, HubConfig
 from redress.agent.runtime import Agent
-from redress.core.clock import ManualClock
+from redress.core.clock import ManualClock, SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub import credentials, participants
-from redress.hub.api_keys import Scope
-from redress.web.app import create_app
+from redress.hub.app import create_app
+from redress.hub.cases import credentials
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import Scope
 from tests.agent.conftest import TOKEN, migrate_agent
 from tests.hub.conftest import (  # noqa: F401 (fixtures)
     RunningHub,
@@ -62,13 +63,22 @@ def cheap_pins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _keys(url: str) -> dict[str, str]:
     engine = make_engine(url)
+    clock = SystemClock()
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            keys = {"all": participants.add_participant(session, "all-scopes", tuple(Scope))}
+            keys = {
+                "all": participants.add_participant(
+                    session, name="all-scopes", scopes=tuple(Scope), clock=clock
+                )
+            }
             for scope in Scope:
-                keys[scope.value] = participants.add_participant(session, f"only-{scope}", (scope,))
-            keys["revoked"] = participants.add_participant(session, "revoked", tuple(Scope))
-            participants.revoke_participant(session, "revoked")
+                keys[scope.value] = participants.add_participant(
+                    session, name=f"only-{scope}", scopes=(scope,), clock=clock
+                )
+            keys["revoked"] = participants.add_participant(
+                session, name="revoked", scopes=tuple(Scope), clock=clock
+            )
+            participants.revoke_participant(session, name="revoked", clock=clock)
         return keys
     finally:
         engine.dispose()

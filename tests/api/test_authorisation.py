@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.agent.conftest import TOKEN
 from tests.api.conftest import METRICS_TOKEN, Apis, client
 from tests.hub.conftest import MD5_A, PDQ_A, PDQ_B

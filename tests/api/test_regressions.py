@@ -13,7 +13,7 @@ from sqlalchemy import text
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.json_schema import ALL_TYPES, type_pattern, value_pattern
 from redress.hashing.signal_types import get_signal_type
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.agent.conftest import TOKEN
 from tests.api.conftest import Apis, client
 from tests.hub.conftest import MD5_A, PDQ_A, RunningHub, hub_settings, pdq, serve

@@ -20,11 +20,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from redress.config import Settings
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import upgrade
-from redress.hub import participants
-from redress.hub.api_keys import DEFAULT_SCOPES, Scope
-from redress.web.app import create_app
+from redress.hub.app import create_app
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import DEFAULT_SCOPES, Scope
 
 PDQ_A = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
 PDQ_B = "e64cc9d91e623842e64cc9d91e623842e64cc9d91e623842e64cc9d91e623842"
@@ -78,7 +79,9 @@ class RunningHub:
         engine = make_engine(self.settings.database_url)
         try:
             with unit_of_work(make_session_factory(engine)) as session:
-                return participants.add_participant(session, name, scopes)
+                return participants.add_participant(
+                    session, name=name, scopes=scopes, clock=SystemClock()
+                )
         finally:
             engine.dispose()
 

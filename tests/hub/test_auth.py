@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from redress.hub.api_keys import Scope
-from redress.web.app import create_app
+from redress.hub.app import create_app
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq
+
+#: The code under test, for the `redress` subprocesses (not whatever is installed).
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 # (method, path, scope, json body) for every route that needs an API key.
 KEYED_ROUTES = [
@@ -84,7 +88,11 @@ def test_keyed_routes_refuse_bad_keys(
     other_scopes = tuple(s for s in Scope if s is not scope)
     under = hub.participant("Under", other_scopes)
     doomed = hub.participant("Doomed", tuple(Scope))
-    env = {"REDRESS_DATABASE_URL": hub.settings.database_url, "PATH": "/usr/bin:/bin"}
+    env = {
+        "REDRESS_DATABASE_URL": hub.settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": SRC,
+    }
     subprocess.run(
         [sys.executable, "-m", "redress", "participant", "revoke", "Doomed"],
         env=env,
@@ -108,7 +116,11 @@ def test_keyed_routes_refuse_bad_keys(
 
 def test_rotated_key_replaces_the_old_one(hub: RunningHub) -> None:
     old = hub.participant("Rotating")
-    env = {"REDRESS_DATABASE_URL": hub.settings.database_url, "PATH": "/usr/bin:/bin"}
+    env = {
+        "REDRESS_DATABASE_URL": hub.settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": SRC,
+    }
     run = subprocess.run(
         [sys.executable, "-m", "redress", "participant", "rotate", "Rotating"],
         env=env,

@@ -14,16 +14,20 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.config import Settings
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub import bank, participants
-from redress.hub.api_keys import DEFAULT_SCOPES
-from redress.hub.bulk import intern_signals
+from redress.hub.bank import feed as feed_machine
+from redress.hub.bank import service as bank
+from redress.hub.bank.bulk import intern_signals
+from redress.hub.bank.schemas import ItemIn, SignalIn
 from redress.hub.errors import HubError
 from redress.hub.models import Event, FeedEntry, Item, ItemSignal, Participant, Signal
-from redress.hub.schemas import ItemIn, SignalIn
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import DEFAULT_SCOPES
 from tests.hub.conftest import PDQ_A, PDQ_B, _fresh_postgres_database, _migrate
 
 PDQ_C = "0f" * 32
+CLOCK = SystemClock()
 FRAME = "{n},{q}," + PDQ_A + ",{t}"
 
 
@@ -127,6 +131,7 @@ def test_adding_an_item_announces_each_distinct_signal_once(sessions) -> None:  
             session,
             [valid("pdq", PDQ_A), valid("pdq", PDQ_A, 90), valid("pdq", PDQ_B, 80, "top85")],
             actor="test",
+            clock=CLOCK,
         )
         ref = added.ref
     assert re.fullmatch(r"i_[0-9a-f]{20}", ref)
@@ -149,10 +154,12 @@ def test_adding_an_item_announces_each_distinct_signal_once(sessions) -> None:  
 
 def test_a_platform_item_records_its_platform(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        participants.add_participant(session, "Platform", DEFAULT_SCOPES)
+        participants.add_participant(session, name="Platform", scopes=DEFAULT_SCOPES, clock=CLOCK)
     with unit_of_work(sessions) as session:
         platform = session.scalars(select(Participant)).one()
-        bank.add_item(session, [valid("md5", "d" * 32)], participant_id=platform.id, actor="p")
+        bank.add_item(
+            session, [valid("md5", "d" * 32)], participant_id=platform.id, actor="p", clock=CLOCK
+        )
     with sessions() as session:
         stored = session.scalars(select(Item)).one()
         assert (stored.participant_id, stored.case_id) == (platform.id, None)
@@ -160,8 +167,10 @@ def test_a_platform_item_records_its_platform(sessions) -> None:  # type: ignore
 
 def test_a_signal_leaves_the_feed_when_its_last_holder_is_withdrawn(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        first = bank.add_item(session, [valid("pdq", PDQ_A), valid("md5", "c" * 32)], actor="a")
-        second = bank.add_item(session, [valid("pdq", PDQ_A)], actor="b")
+        first = bank.add_item(
+            session, [valid("pdq", PDQ_A), valid("md5", "c" * 32)], actor="a", clock=CLOCK
+        )
+        second = bank.add_item(session, [valid("pdq", PDQ_A)], actor="b", clock=CLOCK)
         refs = first.ref, second.ref
     with unit_of_work(sessions) as session:
         for signal in session.scalars(select(Signal)):
@@ -169,8 +178,8 @@ def test_a_signal_leaves_the_feed_when_its_last_holder_is_withdrawn(sessions) ->
     before = int(time.time())
     with unit_of_work(sessions) as session:
         held = session.scalars(select(Item).where(Item.ref == refs[0])).one()
-        bank.withdraw_item(session, held, actor="a")
-        bank.withdraw_item(session, held, actor="a")  # twice changes nothing more
+        bank.withdraw_item(session, held, actor="a", clock=CLOCK)
+        bank.withdraw_item(session, held, actor="a", clock=CLOCK)  # twice changes nothing more
     with sessions() as session:
         assert feed(session)[2:] == [
             ("add", "added", PDQ_A, None, refs[1]),  # announced again for its new holder
@@ -187,19 +196,21 @@ def test_a_signal_leaves_the_feed_when_its_last_holder_is_withdrawn(sessions) ->
         assert events == ["item.added", "item.withdrawn"]
     with unit_of_work(sessions) as session:
         last = session.scalars(select(Item).where(Item.ref == refs[1])).one()
-        bank.withdraw_item(session, last, actor="b")
+        bank.withdraw_item(session, last, actor="b", clock=CLOCK)
     with sessions() as session:
         assert feed(session)[-1] == ("remove", "withdrawn", PDQ_A, None, refs[1])
 
 
 def test_a_quarantined_signal_is_removed_and_marked_quarantined(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        ref = bank.add_item(session, [valid("pdq", PDQ_A)], actor="a").ref
+        ref = bank.add_item(session, [valid("pdq", PDQ_A)], actor="a", clock=CLOCK).ref
     with unit_of_work(sessions) as session:
         signal = session.scalars(select(Signal)).one()
         signal.quarantined_at = signal.created_at
-        bank.refresh_signal(session, signal, ref, reason="disputed")
-        bank.refresh_signal(session, signal, ref, reason="disputed")  # already out: no entry
+        feed_machine.refresh_signal(session, signal, ref, reason="disputed", clock=CLOCK)
+        feed_machine.refresh_signal(
+            session, signal, ref, reason="disputed", clock=CLOCK
+        )  # already out: no entry
     with sessions() as session:
         assert session.scalars(select(Signal)).one().status == "quarantined"
         assert feed(session)[1:] == [("remove", "disputed", PDQ_A, None, ref)]
@@ -207,8 +218,10 @@ def test_a_quarantined_signal_is_removed_and_marked_quarantined(sessions) -> Non
 
 def test_interning_returns_one_row_per_value(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        ids = intern_signals(session, [("pdq", PDQ_C), ("pdq", PDQ_C), ("sha256", PDQ_C)])
-        again = intern_signals(session, [("pdq", PDQ_C)])
+        ids = intern_signals(
+            session, [("pdq", PDQ_C), ("pdq", PDQ_C), ("sha256", PDQ_C)], clock=CLOCK
+        )
+        again = intern_signals(session, [("pdq", PDQ_C)], clock=CLOCK)
         assert len(ids) == 2 and ids[("pdq", PDQ_C)] == again[("pdq", PDQ_C)]
         assert ids[("pdq", PDQ_C)] != ids[("sha256", PDQ_C)]
         first = session.get(Signal, ids[("pdq", PDQ_C)])
@@ -220,7 +233,9 @@ def test_interning_returns_one_row_per_value(sessions) -> None:  # type: ignore[
 
 def test_pages_end_exactly_at_the_last_entry(sessions) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(sessions) as session:
-        bank.add_item(session, [valid("pdq", v) for v in (PDQ_A, PDQ_B, PDQ_C)], actor="a")
+        bank.add_item(
+            session, [valid("pdq", v) for v in (PDQ_A, PDQ_B, PDQ_C)], actor="a", clock=CLOCK
+        )
     with sessions() as session:
         seqs = [e.seq for e in session.scalars(select(FeedEntry).order_by(FeedEntry.seq))]
         page, more = bank.read_feed(session, 0, 2)
@@ -264,7 +279,7 @@ def test_a_reader_never_passes_an_uncommitted_entry(postgres_sessions) -> None: 
     def write(value: str, appended: threading.Event | None, wait: threading.Event | None) -> None:
         try:
             with unit_of_work(sessions) as session:
-                bank.add_item(session, [valid("pdq", value)], actor="writer")
+                bank.add_item(session, [valid("pdq", value)], actor="writer", clock=CLOCK)
                 if appended is not None:
                     appended.set()
                 if wait is not None:

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub import cases
-from redress.hub.bank import ValidSignal
+from redress.hub.bank.service import ValidSignal
+from redress.hub.cases import service as cases
 from redress.hub.models import Case, FeedEntry, ItemSignal, Signal
 from redress.hub.secrets_box import SecretBox
 from tests.hub.conftest import MD5_A, PDQ_A, RunningHub, hub_settings, pdq, serve
@@ -133,6 +134,7 @@ def _create(sessions: Any, items: list[list[ValidSignal]], statements: list[str]
             items=items,
             idempotency_key=None,
             client="192.0.2.1",
+            clock=SystemClock(),
         )
     return len(statements)
 
@@ -173,7 +175,7 @@ def test_withdrawing_a_case_takes_the_same_number_of_statements_however_big(
             with unit_of_work(sessions) as session:
                 case = session.get(Case, case_id)
                 assert case is not None
-                cases.withdraw(session, case, None)
+                cases.withdraw(session, case, None, clock=SystemClock())
                 cases.case_status(session, case)
             counts.append(len(statements))
         with unit_of_work(sessions) as session:

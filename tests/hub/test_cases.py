@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from redress.hub.credentials import ALPHABET, new_case_number, normalise_case_number
+from redress.hub.cases.credentials import ALPHABET, new_case_number, normalise_case_number
 from tests.hub.conftest import MD5_A, PDQ_A, PDQ_B, RunningHub, hub_settings, pdq, serve
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from argon2 import PasswordHasher
 
-from redress.hub import credentials
+from redress.hub.cases import credentials
 
 PIN = "12345678"
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from redress.web.app import create_app
+from redress.hub.app import create_app
 from redress.web.security_headers import HSTS, https_in_effect, is_loopback
 from tests.hub.conftest import PDQ_B, RunningHub, _migrate, hub_settings, pdq, serve, serve_app
 

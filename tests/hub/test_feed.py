@@ -7,7 +7,7 @@ import threading
 
 import httpx
 
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import MD5_A, PDQ_A, PDQ_B, RunningHub, hub_settings, pdq, serve
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from redress.feed.wire import WireEntry, WireFormatError, decode_block, encode_block, iter_frames
-from redress.hub import feed_wire
+from redress.hub.bank import wire as feed_wire
 
 
 def binary_feed(hub, key: str, cursor: int = 0, limit: int = 1_000_000):

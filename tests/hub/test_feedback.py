@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, PDQ_B, RunningHub, hub_settings, pdq, serve
+
+#: The code under test, for the `redress` subprocesses (not whatever is installed).
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _feedback(hub: RunningHub, key: str, value: str, verdict: str, **extra: object) -> dict:  # type: ignore[type-arg]
@@ -59,7 +63,7 @@ def test_two_not_blocked_and_no_blocked_quarantines_and_staff_can_restore(
         last = hub.whole_feed(reader)[-1]
         assert (last["op"], last["reason"], last["value"]) == ("remove", "quarantine", PDQ_A)
         assert _status(hub, case)["disputed"] is True
-        env = {"REDRESS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+        env = {"REDRESS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "PYTHONPATH": SRC}
         listed = subprocess.run(
             [sys.executable, "-m", "redress", "dispute", "list"],
             capture_output=True,

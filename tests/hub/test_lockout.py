@@ -1,4 +1,4 @@
-"""PIN lock-outs that hold (`redress.hub.lockout`), tried as an attacker would over real HTTP:
+"""PIN lock-outs that hold (`redress.hub.cases.lockout`), tried as an attacker would over real HTTP:
 parallel bursts on one and two hub apps sharing a database, restarts, a noisy address, many
 addresses, capped back-off, and the same budgets in Redis. Time is a `ManualClock`."""
 
@@ -16,10 +16,10 @@ from redress.config import Settings
 from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.db.migrate import upgrade
-from redress.hub import credentials
-from redress.hub.credentials import new_case_number
-from redress.hub.errors import HubError
-from redress.hub.lockout import (
+from redress.hub.app import create_app
+from redress.hub.cases import credentials
+from redress.hub.cases.credentials import new_case_number
+from redress.hub.cases.lockout import (
     Backoff,
     BackoffStore,
     Budgets,
@@ -27,8 +27,8 @@ from redress.hub.lockout import (
     RedisBackoffStore,
     SqlBackoffStore,
 )
-from redress.hub.models import PIN_ATTEMPTS
-from redress.web.app import create_app
+from redress.hub.cases.models import PIN_ATTEMPTS
+from redress.hub.errors import HubError
 from tests.hub.conftest import RunningHub, hub_settings, pdq, serve_app
 from tests.hub.redis_server import run_redis
 

@@ -1,4 +1,4 @@
-"""The lock-out's arithmetic and stores taken one piece at a time (`redress.hub.lockout`): the
+"""The lock-out's arithmetic and stores taken one piece at a time (`redress.hub.cases.lockout`): the
 back-off schedule's edges, forgiveness, what a right PIN gives back, the budgets settings make,
 the outcome metric, the clean-up of old counters, and the Redis store's expiry and retry."""
 
@@ -14,8 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from redress.core.clock import ManualClock
 from redress.db import make_engine
-from redress.hub.errors import HubError
-from redress.hub.lockout import (
+from redress.hub.cases.lockout import (
     Backoff,
     Budgets,
     PinGuard,
@@ -23,7 +22,8 @@ from redress.hub.lockout import (
     SqlBackoffStore,
     State,
 )
-from redress.hub.models import PIN_ATTEMPTS
+from redress.hub.cases.models import PIN_ATTEMPTS
+from redress.hub.errors import HubError
 from tests.hub.conftest import hub_settings
 from tests.hub.redis_server import run_redis
 

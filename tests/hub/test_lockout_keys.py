@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from redress.hub.credentials import new_case_number
+from redress.hub.cases.credentials import new_case_number
 from tests.hub.conftest import hub_settings, pdq, serve
 
 

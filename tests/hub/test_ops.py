@@ -15,8 +15,11 @@ from pythonjsonlogger.json import JsonFormatter
 
 from redress.db import make_engine
 from redress.db.migrate import current_and_head
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
+
+#: The code under test, for the `redress` subprocesses (not whatever is installed).
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def test_health_readiness_and_metrics(database_url: str) -> None:
@@ -81,7 +84,7 @@ def test_logs_hold_no_case_numbers_pins_keys_or_hashes(hub: RunningHub) -> None:
 
 
 def test_participant_commands(database_url: str) -> None:
-    env = {"REDRESS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"REDRESS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "PYTHONPATH": SRC}
 
     def redress(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -121,7 +124,11 @@ def _serve_refused(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_redress_serve_runs_the_hub(tmp_path: Path) -> None:
-    env = {"REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PATH": "/usr/bin:/bin"}
+    env = {
+        "REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": SRC,
+    }
     refused = _serve_refused(env)
     assert refused.returncode == 1
     assert "run 'redress db upgrade' first" in refused.stderr
@@ -159,6 +166,7 @@ def test_redress_serve_names_a_broken_helplines_file(tmp_path: Path) -> None:
         "REDRESS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
         "REDRESS_HELPLINES_FILE": str(broken),
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": SRC,
     }
     subprocess.run([sys.executable, "-m", "redress", "db", "upgrade"], env=env, check=True)
     refused = _serve_refused(env)

@@ -11,8 +11,8 @@ import sys
 from sqlalchemy import select
 
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub.api_keys import Scope
 from redress.hub.models import Event
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, PDQ_B, RunningHub, pdq
 
 

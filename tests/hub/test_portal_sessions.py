@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.hub import cases, portal_sessions
+from redress.hub.cases import portal_sessions
+from redress.hub.cases import service as cases
 from redress.hub.models import Case, PortalSession
 from tests.hub.conftest import PDQ_A, PDQ_B, RunningHub, pdq
 
@@ -91,9 +93,11 @@ def _ending(session: Session, mine: int, other: int) -> None:
     assert portal_sessions.resolve(session, laptop, LIMITS, T0) == mine
     case = cases.load_case(session, mine)
     item = case.items[0].ref
-    cases.withdraw(session, case, item)  # one item: the sign-in goes on
+    cases.withdraw(session, case, item, clock=ManualClock(T0))  # one item: the sign-in goes on
     assert portal_sessions.resolve(session, laptop, LIMITS, T0) == mine
-    cases.withdraw(session, case, None)  # the whole case: every device is signed out
+    cases.withdraw(
+        session, case, None, clock=ManualClock(T0)
+    )  # the whole case: every device is signed out
     assert portal_sessions.resolve(session, laptop, LIMITS, T0) is None
     assert portal_sessions.resolve(session, bystander, LIMITS, T0) == other
 
@@ -127,7 +131,7 @@ def _last_seen(session: Session, token: str) -> datetime:
     digest = hashlib.sha256(token.encode()).hexdigest()
     session.flush()
     row = session.scalars(select(PortalSession).where(PortalSession.token_hash == digest)).one()
-    return portal_sessions._aware(row.last_seen_at)
+    return row.last_seen_at  # UtcDateTime: aware on both databases
 
 
 def _touch(session: Session, case_id: int) -> None:

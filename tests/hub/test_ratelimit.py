@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.db.migrate import upgrade
-from redress.hub.models import RATE_LIMIT_COUNTERS
+from redress.hub.db import RATE_LIMIT_COUNTERS
 from redress.web.ratelimit import RateLimiter, SqlStorage, make_storage
 from tests.hub.redis_server import run_redis
 

@@ -10,7 +10,7 @@ from threatexchange.exchanges.clients.stopncii.api import (
     StopNCIISignalType,
 )
 
-from redress.hub.api_keys import Scope
+from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import MD5_A, PDQ_A, PDQ_B, RunningHub, pdq
 
 

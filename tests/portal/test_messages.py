@@ -32,7 +32,7 @@ from redress.web.i18n import LANGUAGES, activate, translations
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
 #: Modules that only define refusals (helpers like `locked()`), wherever the services call them.
-ERROR_MODULES = ("redress.hub.errors",)
+ERROR_MODULES = ("redress.hub.errors", "redress.hub.cases.errors")
 
 
 def _portal_modules() -> list[ModuleType]:

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from redress.core.clock import ManualClock
 from redress.db import make_engine, make_session_factory, unit_of_work
+from redress.hub.app import create_app
 from redress.hub.models import Case, PortalSession
-from redress.web.app import create_app
 from tests.hub.conftest import (  # noqa: F401  (fixtures: both databases)
     PDQ_A,
     PDQ_B,

@@ -11,20 +11,23 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from redress.config import get_settings
+from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import schema_problem, upgrade
 from redress.hashing.errors import InvalidSignalError
-from redress.hashing.signal_types import get_signal_type
-from redress.hub import flood, participants
-from redress.hub.api_keys import DEFAULT_SCOPES, parse_scopes
+from redress.hashing.signal_types import normalise_signal
+from redress.hub import models  # noqa: F401  (every table known: their foreign keys resolve)
+from redress.hub.bank import holds
+from redress.hub.bank.service import find_signal
+from redress.hub.disputes.service import quarantined, reported_overmatching, restore_signal
 from redress.hub.errors import HubError
-from redress.hub.feedback import quarantined, reported_overmatching, restore_signal
-from redress.hub.models import Signal
+from redress.hub.participants import service as participants
+from redress.hub.participants.schemas import DEFAULT_SCOPES, parse_scopes
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -39,6 +42,9 @@ dispute_app = typer.Typer(
     "platforms' agents as matching too many distinct uploads.\n\nExample: redress dispute list",
     no_args_is_help=True,
 )
+
+#: Administration runs on the hub's host, at the system's time.
+CLOCK = SystemClock()
 
 hold_app = typer.Typer(
     help="Case creations held back from the feed by the flood safeguards, for staff review.\n\n"
@@ -118,7 +124,7 @@ def serve(
         raise typer.Exit(1) from None
     err.print(f"Redress hub on http://{host}:{port} (database: {_describe(settings.database_url)})")
     uvicorn.run(
-        "redress.web.app:create_app_from_env",
+        "redress.hub.app:create_app_from_env",
         factory=True,
         host=host,
         port=port,
@@ -131,7 +137,7 @@ def serve(
 
 def _check_redis(url: str) -> None:
     """Stop with one line if the rate-limit Redis is missing or does not answer."""
-    from redress.web.context import redis_client
+    from redress.hub.context import redis_client
 
     try:
         redis_client(url).ping()
@@ -189,7 +195,7 @@ def participant_add(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--scopes") from None
     with _session() as session:
-        key = participants.add_participant(session, name, chosen)
+        key = participants.add_participant(session, name=name, scopes=chosen, clock=CLOCK)
     err.print(f"Added {name!r} with scopes {', '.join(chosen)}. Its API key (shown only now):")
     typer.echo(key)
 
@@ -220,7 +226,7 @@ def participant_revoke(name: Annotated[str, typer.Argument(help="The platform's 
     Example: redress participant revoke ExamplePlatform
     """
     with _session() as session:
-        participants.revoke_participant(session, name)
+        participants.revoke_participant(session, name=name, clock=CLOCK)
     err.print(f"Revoked {name!r}.")
 
 
@@ -231,7 +237,7 @@ def participant_rotate(name: Annotated[str, typer.Argument(help="The platform's 
     Example: redress participant rotate ExamplePlatform
     """
     with _session() as session:
-        key = participants.rotate_key(session, name)
+        key = participants.rotate_key(session, name=name, clock=CLOCK)
     err.print(f"New API key for {name!r} (the old one no longer works):")
     typer.echo(key)
 
@@ -265,18 +271,15 @@ def dispute_restore(
     Example: redress dispute restore pdq 9a3f...
     """
     try:
-        kind = get_signal_type(signal_type)
-        normal = kind.normalize(value)
+        kind, normal = normalise_signal(signal_type, value)
     except InvalidSignalError as exc:
         raise typer.BadParameter(exc.message) from None
     with _session() as session:
-        signal = session.scalar(
-            select(Signal).where(Signal.type == kind.name, Signal.value == normal)
-        )
+        signal = find_signal(session, kind.name, normal)
         if signal is None or signal.id not in {s.id for s in quarantined(session)}:
             err.print("No quarantined or reported signal with that value.")
             raise typer.Exit(1)
-        restore_signal(session, signal, actor="operator")
+        restore_signal(session, signal, actor="operator", clock=CLOCK)
     err.print("Restored: the signal is back on the feed.")
 
 
@@ -291,7 +294,7 @@ def hold_list(
     columns = ["hold", "reason", "when", "cases", "signals"] + (["status"] if every else [])
     table = Table(*columns)
     with _session() as session:
-        for held in flood.list_holds(session, every=every):
+        for held in holds.list_holds(session, every=every):
             row = [
                 str(held.id),
                 held.reason,
@@ -310,7 +313,7 @@ def hold_release(hold_id: Annotated[int, typer.Argument(metavar="ID", help="The 
     Example: redress hold release 3
     """
     with _session() as session:
-        held = flood.release(session, hold_id, actor="operator")
+        held = holds.release(session, hold_id, actor="operator", clock=CLOCK)
         signals = held.signals
     err.print(f"Released hold {hold_id}: {signals} signal(s) are on the feed now.")
 
@@ -322,5 +325,5 @@ def hold_reject(hold_id: Annotated[int, typer.Argument(metavar="ID", help="The h
     Example: redress hold reject 3
     """
     with _session() as session:
-        flood.reject(session, hold_id, actor="operator")
+        holds.reject(session, hold_id, actor="operator", clock=CLOCK)
     err.print(f"Rejected hold {hold_id}: its items are withdrawn and were never shared.")

@@ -1,7 +1,9 @@
-"""Errors the hub's API returns: an HTTP status, a stable machine-readable `code` and a `detail`
-that says what was wrong and what to do."""
+"""The hub's refusals: `HubError` (a `RedressError`) raised with a code from the domain's own
+`StrEnum` (`CaseCode`, `FeedCode`, ...), so the codes on the wire are named in one place each."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from redress.core.errors import RedressError
 
@@ -10,22 +12,11 @@ class HubError(RedressError):
     """A refusal of the hub's (the shape is `RedressError`'s)."""
 
 
-def not_found_or_wrong_pin() -> HubError:
-    """The one answer for an unknown case number or a wrong PIN (no existence oracle)."""
-    return HubError(
-        401,
-        "wrong_case_or_pin",
-        "The case number or the PIN is not right. Check both and try again; after several wrong "
-        "tries the case is locked for a while.",
-    )
+class HubCode(StrEnum):
+    """Codes that are the hub's as a whole rather than one domain's."""
 
-
-def locked(seconds: int) -> HubError:
-    """Too many wrong PINs for this case number or from this client."""
-    minutes = max(1, round(seconds / 60))
-    return HubError(
-        429,
-        "locked",
-        f"Too many wrong tries. For your safety, try again in about {minutes} minute(s).",
-        retry_after=seconds,
-    )
+    RATE_LIMITED = "rate_limited"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    MIGRATION_PENDING = "migration_pending"
+    NOT_FOUND = "not_found"
+    UNAUTHORISED = "unauthorised"

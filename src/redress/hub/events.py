@@ -1,32 +1,42 @@
 """The append-only event record: every state change, with actor, action, subject and time.
 
 Subjects use internal ids (``case:17``, ``signal:42``), never case numbers, PINs, keys or
-contact details, so the record can later be published as a transparency log.
+contact details, so the record can later be published as a transparency log. The time comes
+from the caller's clock.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import String, Table, Text, insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from redress.hub.models import Event
+from redress.core.clock import Clock
+from redress.hub.db import ID, Base, UtcDateTime
 
 
-def now() -> datetime:
-    """The current time, timezone-aware (UTC)."""
-    return datetime.now(UTC)
+class Event(Base):
+    """An append-only record of a state change: who did what to what, when."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(Text, default="{}")
 
 
 def record_event(
-    session: Session, *, actor: str, action: str, subject: str, **details: Any
+    session: Session, *, clock: Clock, actor: str, action: str, subject: str, **details: Any
 ) -> Event:
     """Append one event to the session's transaction."""
     event = Event(
-        at=now(),
+        at=clock.now(),
         actor=actor,
         action=action,
         subject=subject,
@@ -37,13 +47,19 @@ def record_event(
 
 
 def record_events(
-    session: Session, *, actor: str, action: str, subjects: list[str], **details: Any
+    session: Session,
+    *,
+    clock: Clock,
+    actor: str,
+    action: str,
+    subjects: list[str],
+    **details: Any,
 ) -> None:
     """Append one event per subject in a single statement (for bulk changes)."""
     if not subjects:
         return
     session.flush()  # keep the record in order with events added before
-    moment = now()
+    moment = clock.now()
     text = json.dumps(details, sort_keys=True, default=str)
     table: Table = Event.__table__  # type: ignore[assignment]
     session.execute(

@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 
 from redress.core.errors import RedressError
-from redress.hub import cases
-from redress.hub.bank import validate_items
-from redress.hub.schemas import ItemIn
+from redress.hub.bank.schemas import ItemIn
+from redress.hub.bank.service import validate_items
+from redress.hub.cases import service as cases
+from redress.hub.context import HubContext, client_address
 from redress.portal.guard import requires_sign_in
 from redress.portal.messages import PortalCode, PortalError, error_message, message_for, problem
 from redress.portal.pages import Hub, PortalRoute, js_data, language, render, statement
 from redress.portal.status import status_redirect
-from redress.web.context import HubContext, client_address
 from redress.web.csrf import matches as csrf_matches
 
 router = APIRouter(include_in_schema=False, route_class=PortalRoute)
@@ -112,6 +112,7 @@ def submit(
                 items=valid,
                 idempotency_key=idempotency_key,
                 client=client,
+                clock=context.clock,
             )
     except RedressError as exc:
         message, status = _refused(exc)
@@ -160,7 +161,7 @@ def add(
         valid = validate_items(_parse_payload(payload), context.settings)
         with context.transaction() as session:
             case = cases.load_case(session, case_id)
-            cases.add_items(session, case, valid, settings=context.settings)
+            cases.add_items(session, case, valid, settings=context.settings, clock=context.clock)
     except RedressError as exc:
         message, status = _refused(exc)
         return submit_form(request, context, error=message, status=status, mode="add")

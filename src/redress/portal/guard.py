@@ -16,10 +16,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from redress.hub.context import HubContext
 from redress.portal.messages import PortalCode, error_message
 from redress.portal.pages import render
 from redress.portal.sessions import forget, signed_in_case
-from redress.web.context import HubContext
 
 Endpoint = Callable[..., Response]
 

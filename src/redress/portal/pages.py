@@ -17,10 +17,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import OperationalError
 
+from redress.hub.context import HubContext, hub
 from redress.portal.messages import PortalCode, error_message
 from redress.web import csrf, i18n
 from redress.web.busy import RETRY_AFTER_SECONDS, is_busy
-from redress.web.context import HubContext, hub
 from redress.web.i18n import gettext as _
 from redress.web.i18n import lazy as _l
 from redress.web.security_headers import https_in_effect

@@ -1,4 +1,4 @@
-"""The portal's sign-ins: a row in `portal_sessions` (`redress.hub.portal_sessions`) and a
+"""The portal's sign-ins: a row in `portal_sessions` (`redress.hub.cases.portal_sessions`) and a
 cookie that holds only its random token, signed with a key derived from the hub's secret
 (`redress.web.signed_sessions`). The token says nothing about the case, and ending the session on
 the server (sign-out, quick exit, withdrawing the case, time) makes every copy of the cookie
@@ -10,9 +10,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from redress.hub import portal_sessions
+from redress.hub.cases import portal_sessions
+from redress.hub.context import HubContext
 from redress.portal.pages import set_cookie
-from redress.web.context import HubContext
 from redress.web.signed_sessions import SignedCookie
 
 COOKIE = "redress_case"

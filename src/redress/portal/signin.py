@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from redress.core.errors import RedressError
-from redress.hub import cases
+from redress.hub.cases import service as cases
+from redress.hub.context import client_address
 from redress.portal.guard import expired
 from redress.portal.messages import (
     PortalCode,
@@ -27,7 +28,6 @@ from redress.portal.messages import (
 from redress.portal.pages import Hub, PortalRoute, language, no_store_redirect, render
 from redress.portal.sessions import end_session, forget, sign_in, signed_in_case
 from redress.portal.status import case_page
-from redress.web.context import client_address
 from redress.web.csrf import matches as csrf_matches
 
 router = APIRouter(include_in_schema=False, route_class=PortalRoute)

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from redress.core.errors import RedressError
-from redress.hub import cases
+from redress.hub.cases import service as cases
+from redress.hub.cases.schemas import CaseStatus, ItemStatus
+from redress.hub.context import HubContext
 from redress.hub.errors import HubError
-from redress.hub.schemas import CaseStatus, ItemStatus
 from redress.portal.guard import expired, requires_sign_in
 from redress.portal.messages import PortalCode, PortalError, error_message, notice_text, problem
 from redress.portal.pages import Hub, PortalRoute, language, no_store_redirect, render
-from redress.web.context import HubContext
 from redress.web.csrf import matches as csrf_matches
 from redress.web.i18n import gettext as _
 from redress.web.i18n import ngettext
@@ -125,7 +125,13 @@ def contact(
         if address is not None and not address.strip():
             raise PortalError(PortalCode.INVALID_EMAIL)
         with context.transaction() as session:
-            cases.set_contact(session, cases.load_case(session, case_id), address, context.box)
+            cases.set_contact(
+                session,
+                cases.load_case(session, case_id),
+                address,
+                context.box,
+                clock=context.clock,
+            )
     except RedressError as exc:
         return status_redirect(request, error=problem(exc).code)
     return status_redirect(request, notice="contact_removed" if address is None else "contact_set")

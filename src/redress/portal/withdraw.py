@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from redress.core.errors import RedressError
-from redress.hub import cases
+from redress.hub.cases import service as cases
 from redress.portal.guard import requires_sign_in
 from redress.portal.messages import PortalCode, PortalError, problem
 from redress.portal.pages import Hub, PortalRoute, no_store_redirect, render
@@ -49,7 +49,9 @@ def withdraw(
         if not csrf_matches(request, csrf):
             raise PortalError(PortalCode.CSRF)
         with context.transaction() as session:
-            cases.withdraw(session, cases.load_case(session, case_id), item or None)
+            cases.withdraw(
+                session, cases.load_case(session, case_id), item or None, clock=context.clock
+            )
     except RedressError as exc:
         return status_redirect(request, error=problem(exc).code)
     if item:

@@ -1,80 +1,101 @@
-"""Operations endpoints: liveness, readiness (database reachable and migrated), metrics.
+"""Operations endpoints any Redress application can mount: liveness, readiness (database
+reachable and migrated), metrics.
 
-`/metrics` counts case creations and PIN failures, so it is not public: it needs
-`Authorization: Bearer <REDRESS_METRICS_TOKEN>`. Without a token configured it answers 404, as
-if it did not exist, unless `REDRESS_METRICS_PUBLIC=true` opens it to anyone.
+`/metrics` may count sensitive things (case creations, PIN failures), so it is not public: it
+needs `Authorization: Bearer <token>`. Without a token configured it answers 404, as if it did
+not exist, unless the application opens it to anyone.
 """
-
-from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Depends, Header, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
-from sqlalchemy import text
+from fastapi import APIRouter, Depends, Header, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine, text
 
+from redress.core.errors import RedressError
 from redress.db.migrate import current_and_head
-from redress.hub import flood
-from redress.hub.errors import HubError
-from redress.web.context import HubContext, hub
 from redress.web.errors import error_responses
 
-router = APIRouter(tags=["operations"])
-Hub = Annotated[HubContext, Depends(hub)]
+
+class Operated(Protocol):
+    """What the operations routes need from an application."""
+
+    @property
+    def engine(self) -> Engine:
+        """The application's database."""
+        ...
+
+    @property
+    def metrics_public(self) -> bool:
+        """Whether /metrics is open to anyone."""
+        ...
+
+    @property
+    def metrics_token(self) -> str | None:
+        """The bearer token /metrics needs (None: /metrics answers 404)."""
+        ...
+
+    def refresh_metrics(self) -> None:
+        """Update gauges that are read from the database, before /metrics answers."""
+        ...
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
+def ops_router(operated: Callable[[Request], Operated]) -> APIRouter:
+    """`/healthz`, `/readyz` and `/metrics` for the application `operated` finds (a FastAPI
+    dependency returning the application's context)."""
+    router = APIRouter(tags=["operations"])
+    # Evaluated here (this module does not postpone annotations): FastAPI reads the routes'
+    # annotations at definition, and `operated` exists only in this call.
+    Subject = Annotated[Operated, Depends(operated)]  # noqa: N806 (a type alias)
 
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
 
-@router.get("/readyz", responses=error_responses(503))
-def readyz(context: Hub) -> dict[str, str]:
-    """The database answers and its schema is at the latest migration."""
-    try:
-        with context.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        current, head = current_and_head(context.engine)
-    except Exception:
-        raise HubError(503, "database_unavailable", "The database does not answer.") from None
-    if current != head:
-        raise HubError(
-            503, "migration_pending", "The database needs 'redress db upgrade' before serving."
-        )
-    return {"status": "ready", "schema": current or ""}
-
-
-HELD_SIGNALS = Gauge(
-    "redress_held_signals", "Signals held back from the feed for staff review (pending holds)"
-)
-PENDING_HOLDS = Gauge("redress_pending_holds", "Holds waiting for staff review", ["reason"])
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics(
-    context: Hub, authorization: Annotated[str | None, Header(max_length=500)] = None
-) -> Response:
-    """Prometheus metrics, for the bearer of the metrics token."""
-    settings = context.settings
-    if not settings.metrics_public:
-        if settings.metrics_token is None:
-            raise HubError(404, "not_found", "Not Found")
-        if not _bearer_matches(authorization, settings.metrics_token.get_secret_value()):
-            raise HubError(
-                401,
-                "unauthorised",
-                "Send the metrics token as 'Authorization: Bearer <REDRESS_METRICS_TOKEN>'.",
+    @router.get("/readyz", responses=error_responses(503))
+    def readyz(subject: Subject) -> dict[str, str]:
+        """The database answers and its schema is at the latest migration."""
+        try:
+            with subject.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current, head = current_and_head(subject.engine)
+        except Exception:
+            raise RedressError(
+                503, "database_unavailable", "The database does not answer."
+            ) from None
+        if current != head:
+            raise RedressError(
+                503, "migration_pending", "The database needs 'redress db upgrade' before serving."
             )
-    with context.transaction() as session:  # the flood safeguards' holds, read from the database
-        HELD_SIGNALS.set(flood.held_signals(session))
-        for reason, count in flood.pending_by_reason(session).items():
-            PENDING_HOLDS.labels(reason).set(count)
-    return Response(
-        generate_latest(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
-    )
+        return {"status": "ready", "schema": current or ""}
+
+    @router.get("/metrics", include_in_schema=False)
+    def metrics(
+        subject: Subject, authorization: Annotated[str | None, Header(max_length=500)] = None
+    ) -> Response:
+        """Prometheus metrics, for the bearer of the metrics token."""
+        if not subject.metrics_public:
+            token = subject.metrics_token
+            if token is None:
+                raise RedressError(404, "not_found", "Not Found")
+            if not _bearer_matches(authorization, token):
+                raise RedressError(
+                    401,
+                    "unauthorised",
+                    "Send the metrics token as 'Authorization: Bearer <REDRESS_METRICS_TOKEN>'.",
+                )
+        subject.refresh_metrics()
+        return Response(
+            generate_latest(),
+            media_type=CONTENT_TYPE_LATEST,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return router
 
 
 def _bearer_matches(authorization: str | None, token: str) -> bool:

@@ -5,8 +5,8 @@ per-row work in SQLAlchemy. A big case creation runs these inside the database's
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -23,9 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from redress.db import Base
-from redress.hub.events import now
-from redress.hub.models import Signal
+from redress.core.clock import Clock
+from redress.hub.bank.models import Signal, SignalState
+from redress.hub.db import Base
 
 
 def table_of(model: type[Base]) -> Table:
@@ -44,11 +44,13 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     return column.in_(select(table.c.value))
 
 
-def timestamp_now(session: Session) -> Any:
-    """Now, as the driver takes it for a timestamp column (SQLite: the text SQLAlchemy stores)."""
+def timestamp_now(session: Session, clock: Clock) -> Any:
+    """The clock's time (UTC), as the driver takes it for a timestamp column (SQLite: the text
+    SQLAlchemy stores)."""
     dialect = session.get_bind().dialect
     processor = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
-    return processor(now()) if processor else now()
+    moment = clock.now().astimezone(UTC)
+    return processor(moment) if processor else moment
 
 
 def insert_many(
@@ -87,7 +89,7 @@ def _lookup(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tuple[s
 
 
 def intern_signals(
-    session: Session, wanted: Iterable[tuple[str, str]]
+    session: Session, wanted: Iterable[tuple[str, str]], *, clock: Clock
 ) -> dict[tuple[str, str], int]:
     """The bank's row ids for (kind, value) pairs, creating the new ones `unpublished` (safe
     under concurrent inserts: a clash is skipped, and the row read back). Two statements per
@@ -95,13 +97,16 @@ def intern_signals(
     wanted = sorted(set(wanted))
     if not wanted:
         return {}
-    stamp, when = int(time.time()), timestamp_now(session)
+    stamp, when = int(clock.now().timestamp()), timestamp_now(session, clock)
     insert_many(
         session,
         "signals",
         ("type", "value", "status", "created_at", "modified_at", "dispute_cleared"),
         # New signals are on the feed (active) only when published.
-        [(kind, value, "unpublished", when, stamp, False) for kind, value in wanted],
+        [
+            (kind, value, SignalState.UNPUBLISHED.value, when, stamp, False)
+            for kind, value in wanted
+        ],
         suffix=" ON CONFLICT (type, value) DO NOTHING",
     )
     return _lookup(session, wanted)

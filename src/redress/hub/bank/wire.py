@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from redress.feed.wire import encode_block
-from redress.hub.models import FeedEntry
+from redress.hub.bank.models import FeedEntry
+from redress.hub.ports import BlockCache
 
 BLOCK = 65_536
 _ROWS = (
@@ -77,7 +78,7 @@ def _encode(session: Session, after: int, until: int) -> bytes:
 
 
 def stream(
-    sessions: sessionmaker[Session], cache: FeedBlockCache, after: int, until: int, head: int
+    sessions: sessionmaker[Session], cache: BlockCache, after: int, until: int, head: int
 ) -> Iterator[bytes]:
     """The frames for sequence numbers (after, until], one block range at a time."""
     start = after

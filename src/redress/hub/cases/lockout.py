@@ -61,8 +61,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from redress.config import Settings
 from redress.core.clock import Clock, SystemClock, timestamp
-from redress.hub.credentials import digest_key
-from redress.hub.errors import HubError, locked
+from redress.hub.cases.credentials import digest_key
+from redress.hub.cases.errors import locked
+from redress.hub.errors import HubError
+from redress.hub.ports import Reservation
 
 PIN_ATTEMPTS = Counter(
     "redress_pin_attempts_total",
@@ -256,18 +258,9 @@ class Budgets:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """An attempt counted by `PinGuard.reserve`, to hand back to `succeeded` if the PIN is
-    right."""
-
-    number: str
-    address: str
-    charged_address: bool
-
-
 class PinGuard:
-    """Reserves PIN attempts against the budgets and clears them after a right PIN."""
+    """Reserves PIN attempts against the budgets and clears them after a right PIN (the hub's
+    `PinBudget`)."""
 
     def __init__(self, store: BackoffStore, budgets: Budgets, clock: Clock | None = None) -> None:
         self.store = store

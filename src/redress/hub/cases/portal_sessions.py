@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from redress.hub.models import PortalSession
+from redress.hub.cases.models import PortalSession
 
 #: A session's `last_seen_at` is written at most this often (not on every page view).
 TOUCH_EVERY = timedelta(seconds=30)
@@ -37,11 +37,6 @@ class SessionLimits:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def start(session: Session, case_id: int, limits: SessionLimits, at: datetime) -> str:
@@ -70,8 +65,8 @@ def resolve(session: Session, token: str, limits: SessionLimits, at: datetime) -
     row = session.scalar(select(PortalSession).where(PortalSession.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None:
         return None
-    last_seen = _aware(row.last_seen_at)
-    if at >= _aware(row.expires_at) or at >= last_seen + limits.idle:
+    last_seen = row.last_seen_at
+    if at >= row.expires_at or at >= last_seen + limits.idle:
         return None
     if at - last_seen >= TOUCH_EVERY:
         row.last_seen_at = at

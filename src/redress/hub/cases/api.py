@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.orm import Session
 
-from redress.hub import cases
-from redress.hub.bank import validate_items
-from redress.hub.models import Case
-from redress.hub.schemas import (
+from redress.hub.bank.service import validate_items
+from redress.hub.cases import service as cases
+from redress.hub.cases.models import Case
+from redress.hub.cases.schemas import (
     AddItemsIn,
     CaseCreate,
     CaseCreated,
@@ -23,7 +23,7 @@ from redress.hub.schemas import (
     Statement,
     WithdrawIn,
 )
-from redress.web.context import HubContext, client_address, hub
+from redress.hub.context import Hub, HubContext, client_address
 from redress.web.errors import error_responses
 
 router = APIRouter(prefix="/v1", tags=["survivor cases"])
@@ -42,7 +42,6 @@ _CASE_LINKS = {
         ("Withdraw", "withdraw_v1_cases__case_number__withdraw_post"),
     )
 }
-Hub = Annotated[HubContext, Depends(hub)]
 
 
 @contextmanager
@@ -105,6 +104,7 @@ def create_case(
             items=items,
             idempotency_key=key,
             client=client,
+            clock=context.clock,
         )
     response.headers["Cache-Control"] = "no-store"
     return CaseCreated(case_number=created.case_number, pin=created.pin)
@@ -130,7 +130,7 @@ def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub
     """Add more images or videos (as hashes) to an existing case."""
     items = validate_items(body.items, context.settings)
     with owned_case(context, request, case_number, body.pin) as (session, case):
-        cases.add_items(session, case, items, settings=context.settings)
+        cases.add_items(session, case, items, settings=context.settings, clock=context.clock)
         return cases.case_status(session, case)
 
 
@@ -142,7 +142,7 @@ def add_items(case_number: str, body: AddItemsIn, request: Request, context: Hub
 def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub) -> CaseStatus:
     """Withdraw one item (`item`: its reference) or the whole case; platforms are told."""
     with owned_case(context, request, case_number, body.pin) as (session, case):
-        cases.withdraw(session, case, body.item)
+        cases.withdraw(session, case, body.item, clock=context.clock)
         return cases.case_status(session, case)
 
 
@@ -150,5 +150,5 @@ def withdraw(case_number: str, body: WithdrawIn, request: Request, context: Hub)
 def set_contact(case_number: str, body: ContactIn, request: Request, context: Hub) -> CaseStatus:
     """Opt in to email notifications (stored encrypted), or send `email: null` to delete it."""
     with owned_case(context, request, case_number, body.pin) as (session, case):
-        cases.set_contact(session, case, body.email, context.box)
+        cases.set_contact(session, case, body.email, context.box, clock=context.clock)
         return cases.case_status(session, case)

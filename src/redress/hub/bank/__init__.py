@@ -1,0 +1,1 @@
+"""The hash bank and its feed: signals, the items that hold them, holds for review."""

@@ -1,0 +1,1 @@
+"""Survivors' cases: case number and PIN, items, withdrawal, contact, portal sign-ins."""

@@ -1,0 +1,1 @@
+"""Disputed signals: over-matching reports, quarantine, restoring by staff."""

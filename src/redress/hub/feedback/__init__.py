@@ -1,0 +1,1 @@
+"""Platforms' verdicts on signals (PendingReview, Blocked, NotBlocked)."""

@@ -1,0 +1,1 @@
+"""Platforms (participants) and their API keys."""

@@ -1,0 +1,1 @@
+"""The StopNCII-compatible API beside the native one."""
