@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The smoke test installs the wheel without extras into a fresh virtualenv and runs every
 # command as a user would; the bounded fuzz run feeds the parsers of untrusted bytes; mutate-ci

@@ -31,6 +31,7 @@ from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import upgrade
 from redress.hub.app import create_app
 from redress.hub.cases.credentials import hash_pin, new_pin
+from redress.hub.migrations import HUB
 from redress.hub.models import FeedEntry, Signal
 from redress.hub.participants import service as participants
 from redress.hub.participants.schemas import DEFAULT_SCOPES
@@ -41,7 +42,7 @@ CHUNK = 50_000
 def load_bank(url: str, count: int) -> None:
     """Insert `count` signals and their feed entries directly (the API path is measured below)."""
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, HUB)
     moment, stamp = datetime.now(UTC), int(time.time())
     with engine.begin() as connection:
         for start in range(0, count, CHUNK):

@@ -22,7 +22,8 @@ from redress.agent.models import AgentBase
 from redress.agent.runtime import Agent
 from redress.cli.main import app
 from redress.db import make_engine
-from redress.db.migrate import HUB, alembic_config, current_and_head, schema_problem, upgrade
+from redress.db.migrate import alembic_config, current_and_head, schema_problem, upgrade
+from redress.hub.migrations import HUB
 from tests.agent.conftest import TOKEN, migrate_agent
 from tests.hub.conftest import database_url, serve_app  # noqa: F401
 

@@ -24,6 +24,7 @@ from redress.core.clock import SystemClock
 from redress.db import make_engine, make_session_factory, unit_of_work
 from redress.db.migrate import upgrade
 from redress.hub.app import create_app
+from redress.hub.migrations import HUB
 from redress.hub.participants import service as participants
 from redress.hub.participants.schemas import DEFAULT_SCOPES, Scope
 
@@ -62,7 +63,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def _migrate(url: str) -> None:
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, HUB)
     engine.dispose()
 
 

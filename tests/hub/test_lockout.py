@@ -29,6 +29,7 @@ from redress.hub.cases.lockout import (
 )
 from redress.hub.cases.models import PIN_ATTEMPTS
 from redress.hub.errors import HubError
+from redress.hub.migrations import HUB
 from tests.hub.conftest import RunningHub, hub_settings, pdq, serve_app
 from tests.hub.redis_server import run_redis
 
@@ -221,7 +222,7 @@ def test_the_redis_store_holds_a_burst_across_workers(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, HUB)
     engine.dispose()
     clock = ManualClock()
     settings = hub_settings(url, rate_limit_storage=redis_url, status_rate="38/hour")
@@ -262,7 +263,7 @@ def test_redis_and_database_budgets_agree(redis_url: str, tmp_path: Any) -> None
     import redis
 
     engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-    upgrade(engine)
+    upgrade(engine, HUB)
     budgets = Budgets(
         pair=Backoff(3, 30, 900, 900),
         case=Backoff(4, 30, 300, 300),

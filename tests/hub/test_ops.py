@@ -15,6 +15,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from redress.db import make_engine
 from redress.db.migrate import current_and_head
+from redress.hub.migrations import HUB
 from redress.hub.participants.schemas import Scope
 from tests.hub.conftest import PDQ_A, RunningHub, hub_settings, pdq, serve
 
@@ -27,7 +28,7 @@ def test_health_readiness_and_metrics(database_url: str) -> None:
         assert hub.client.get("/healthz").json() == {"status": "ok"}
         ready = hub.client.get("/readyz")
         engine = make_engine(database_url)
-        _, head = current_and_head(engine)
+        _, head = current_and_head(engine, HUB)
         engine.dispose()
         assert ready.status_code == 200 and ready.json()["schema"] == head
         hub.client.get("/v1/statement")

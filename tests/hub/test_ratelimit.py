@@ -15,6 +15,7 @@ from redress.core.clock import ManualClock
 from redress.db import make_engine
 from redress.db.migrate import upgrade
 from redress.hub.db import RATE_LIMIT_COUNTERS
+from redress.hub.migrations import HUB
 from redress.web.ratelimit import RateLimiter, SqlStorage, make_storage
 from tests.hub.redis_server import run_redis
 
@@ -105,7 +106,7 @@ def test_expired_rows_are_deleted_as_hits_go_on(engines: list[Engine]) -> None:
 
 def test_redis_storage_answers_like_the_database(redis_url: str, tmp_path: object) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/limits.db")
-    upgrade(engine)
+    upgrade(engine, HUB)
     clock = ManualClock()
     try:
         limiters = [

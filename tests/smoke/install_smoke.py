@@ -60,7 +60,7 @@ print(json.dumps(walk(typer.main.get_command(app), [])))
 IMPORT_ALL = """
 import importlib, pkgutil, redress
 # Migration scripts run only inside Alembic; __main__ would run the CLI.
-skip = ("redress.db.migrations", "redress.agent.migrations.", "redress.__main__")
+skip = ("redress.hub.migrations.", "redress.agent.migrations.", "redress.__main__")
 names = [m.name for m in pkgutil.walk_packages(redress.__path__, "redress.")
          if not m.name.startswith(skip)]
 for name in names:

@@ -26,6 +26,7 @@ from redress.hub.bank import holds
 from redress.hub.bank.service import find_signal
 from redress.hub.disputes.service import quarantined, reported_overmatching, restore_signal
 from redress.hub.errors import HubError
+from redress.hub.migrations import HUB
 from redress.hub.participants import service as participants
 from redress.hub.participants.schemas import DEFAULT_SCOPES, parse_scopes
 
@@ -70,7 +71,7 @@ def _migrated_engine() -> Iterator[Engine]:
     engine = _engine()
     try:
         try:
-            problem = schema_problem(engine)
+            problem = schema_problem(engine, HUB)
         except Exception as exc:
             where = _describe(str(engine.url))
             err.print(f"error: cannot reach the database {where}: {_reason(exc)}", markup=False)
@@ -169,7 +170,7 @@ def db_upgrade() -> None:
     engine = _engine()
     where = _describe(str(engine.url))
     try:
-        upgrade(engine)
+        upgrade(engine, HUB)
     except DBAPIError as exc:
         err.print(f"error: cannot migrate the database {where}: {_reason(exc)}", markup=False)
         raise typer.Exit(1) from None

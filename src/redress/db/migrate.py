@@ -16,8 +16,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-
 
 @dataclass(frozen=True)
 class Chain:
@@ -29,11 +27,7 @@ class Chain:
     metadata: MetaData | None = field(default=None, compare=False)  # for autogenerate
 
 
-#: The hub's chain (its version table is Alembic's default, as it has always been).
-HUB = Chain(MIGRATIONS)
-
-
-def alembic_config(url: str, chain: Chain = HUB) -> Config:
+def alembic_config(url: str, chain: Chain) -> Config:
     """An Alembic configuration for the database at `url`, using `chain`'s packaged scripts."""
     config = Config()
     config.set_main_option("script_location", str(chain.script_location))
@@ -44,7 +38,7 @@ def alembic_config(url: str, chain: Chain = HUB) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head", chain: Chain = HUB) -> None:
+def upgrade(engine: Engine, chain: Chain, revision: str = "head") -> None:
     """Bring the database to `revision` of `chain` (the latest by default)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False), chain)
     with engine.begin() as connection:
@@ -52,7 +46,7 @@ def upgrade(engine: Engine, revision: str = "head", chain: Chain = HUB) -> None:
         command.upgrade(config, revision)
 
 
-def current_and_head(engine: Engine, chain: Chain = HUB) -> tuple[str | None, str | None]:
+def current_and_head(engine: Engine, chain: Chain) -> tuple[str | None, str | None]:
     """The database's schema revision in `chain` and the latest one this code knows."""
     config = alembic_config(engine.url.render_as_string(hide_password=False), chain)
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -64,7 +58,7 @@ def current_and_head(engine: Engine, chain: Chain = HUB) -> tuple[str | None, st
     return current, head
 
 
-def schema_problem(engine: Engine, chain: Chain = HUB) -> str | None:
+def schema_problem(engine: Engine, chain: Chain) -> str | None:
     """Why the database cannot be used by this version (one sentence), or None if it is at the
     latest schema of `chain`. Raises whatever the driver raises if the database cannot be
     reached."""

@@ -24,6 +24,7 @@ from redress.hub.db import RATE_LIMIT_COUNTERS
 from redress.hub.disputes import api as disputes_api
 from redress.hub.disputes import service as disputes
 from redress.hub.feedback import api as feedback_api
+from redress.hub.migrations import HUB
 from redress.hub.secrets_box import SecretBox, load_key
 from redress.hub.stopncii import api as stopncii_api
 from redress.portal.helplines import load_helplines
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         feedback_api.router,
         disputes_api.router,
         stopncii_api.router,
-        ops_router(hub),
+        ops_router(hub, HUB),
         portal.router,
     )
     for router in routers:

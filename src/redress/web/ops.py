@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 
 from redress.core.errors import RedressError
-from redress.db.migrate import current_and_head
+from redress.db.migrate import Chain, current_and_head
 from redress.web.errors import error_responses
 
 
@@ -43,9 +43,9 @@ class Operated(Protocol):
         ...
 
 
-def ops_router(operated: Callable[[Request], Operated]) -> APIRouter:
+def ops_router(operated: Callable[[Request], Operated], chain: Chain) -> APIRouter:
     """`/healthz`, `/readyz` and `/metrics` for the application `operated` finds (a FastAPI
-    dependency returning the application's context)."""
+    dependency returning the application's context), whose schema is migrated by `chain`."""
     router = APIRouter(tags=["operations"])
     # Evaluated here (this module does not postpone annotations): FastAPI reads the routes'
     # annotations at definition, and `operated` exists only in this call.
@@ -62,14 +62,16 @@ def ops_router(operated: Callable[[Request], Operated]) -> APIRouter:
         try:
             with subject.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            current, head = current_and_head(subject.engine)
+            current, head = current_and_head(subject.engine, chain)
         except Exception:
             raise RedressError(
                 503, "database_unavailable", "The database does not answer."
             ) from None
         if current != head:
             raise RedressError(
-                503, "migration_pending", "The database needs 'redress db upgrade' before serving."
+                503,
+                "migration_pending",
+                f"The database needs '{chain.upgrade_command}' before serving.",
             )
         return {"status": "ready", "schema": current or ""}
 

@@ -1,6 +1,9 @@
-"""Alembic environment: runs migrations on the connection or URL Redress hands it."""
+"""Alembic environment of the hub's chain: runs on the connection or URL Redress hands it and
+looks only at the hub's tables (an agent's may share the database)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection
@@ -12,10 +15,15 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _ours(name: str | None, type_: str, _parent: Any) -> bool:
+    return type_ != "table" or (name is not None and name in target_metadata.tables)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
