@@ -13,18 +13,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 agent_db_app = typer.Typer(help="The agent's database.", no_args_is_help=True)
 
 
-def _where(url: str) -> str:
-    """The database URL without its credentials."""
-    return url.split("@")[-1] if "@" in url else url
-
-
-def _first_line(exc: Exception) -> str:
-    """The first line of what the driver said (SQLAlchemy's wrapper adds the SQL and a link)."""
-    cause = getattr(exc, "orig", None) or exc
-    text = str(cause).strip()
-    return text.splitlines()[0] if text else type(cause).__name__
-
-
 @agent_db_app.command("upgrade")
 def agent_db_upgrade() -> None:
     """Create or migrate the database named by REDRESS_AGENT_DATABASE_URL to the latest schema
@@ -34,50 +22,18 @@ def agent_db_upgrade() -> None:
     """
     from redress.agent.config import AgentSettings
     from redress.agent.migrations import AGENT
-    from redress.db import make_engine
-    from redress.db.migrate import upgrade
+    from redress.cli.database import upgrade_database
 
-    url = AgentSettings().database_url
-    try:
-        engine = make_engine(url)
-    except Exception as exc:
-        err.print(f"error: cannot use the database {_where(url)}: {exc}", markup=False)
-        raise typer.Exit(1) from None
-    try:
-        upgrade(engine, chain=AGENT)
-    except Exception as exc:
-        err.print(
-            f"error: cannot migrate the database {_where(url)}: {_first_line(exc)}", markup=False
-        )
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    err.print(f"Agent database ready: {_where(url)}", markup=False)
+    upgrade_database(AgentSettings().database_url, AGENT, ready="Agent database ready")
 
 
 def _require_migrated(url: str) -> None:
     """Exit with one line unless the agent's database is reachable and at the latest schema."""
     from redress.agent.migrations import AGENT
-    from redress.db import make_engine
-    from redress.db.migrate import schema_problem
+    from redress.cli.database import migrated_engine
 
-    try:
-        engine = make_engine(url)
-    except Exception as exc:
-        err.print(f"error: cannot use the database {_where(url)}: {exc}", markup=False)
-        raise typer.Exit(1) from None
-    try:
-        problem = schema_problem(engine, AGENT)
-    except Exception as exc:
-        err.print(
-            f"error: cannot reach the database {_where(url)}: {_first_line(exc)}", markup=False
-        )
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    if problem is not None:
-        err.print(f"error: {_where(url)}: {problem}.", markup=False)
-        raise typer.Exit(1)
+    with migrated_engine(url, AGENT):
+        return
 
 
 def agent_command(

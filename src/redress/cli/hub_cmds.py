@@ -12,13 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from redress.cli.database import migrated_engine, upgrade_database, where
 from redress.config import get_settings
 from redress.core.clock import SystemClock
-from redress.db import make_engine, make_session_factory, unit_of_work
-from redress.db.migrate import schema_problem, upgrade
+from redress.db import make_session_factory, unit_of_work
 from redress.hashing.errors import InvalidSignalError
 from redress.hashing.signal_types import normalise_signal
 from redress.hub import models  # noqa: F401  (every table known: their foreign keys resolve)
@@ -54,34 +53,12 @@ hold_app = typer.Typer(
 )
 
 
-def _engine() -> Engine:
-    """An engine on REDRESS_DATABASE_URL; a malformed URL or a missing driver is one line."""
-    url = get_settings().database_url
-    try:
-        return make_engine(url)
-    except Exception as exc:
-        err.print(f"error: cannot use the database {_describe(url)}: {exc}", markup=False)
-        raise typer.Exit(1) from None
-
-
 @contextmanager
 def _migrated_engine() -> Iterator[Engine]:
     """An engine on REDRESS_DATABASE_URL, once it is known to be reachable and at the latest
     schema; otherwise one line saying what to do, and exit status 1."""
-    engine = _engine()
-    try:
-        try:
-            problem = schema_problem(engine, HUB)
-        except Exception as exc:
-            where = _describe(str(engine.url))
-            err.print(f"error: cannot reach the database {where}: {_reason(exc)}", markup=False)
-            raise typer.Exit(1) from None
-        if problem is not None:
-            err.print(f"error: {_describe(str(engine.url))}: {problem}.", markup=False)
-            raise typer.Exit(1)
+    with migrated_engine(get_settings().database_url, HUB) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 def _require_migrated() -> None:
@@ -123,7 +100,7 @@ def serve(
     except HelplinesError as exc:
         err.print(f"error: {exc}. Fix the file or unset REDRESS_HELPLINES_FILE.")
         raise typer.Exit(1) from None
-    err.print(f"Redress hub on http://{host}:{port} (database: {_describe(settings.database_url)})")
+    err.print(f"Redress hub on http://{host}:{port} (database: {where(settings.database_url)})")
     uvicorn.run(
         "redress.hub.app:create_app_from_env",
         factory=True,
@@ -144,21 +121,10 @@ def _check_redis(url: str) -> None:
         redis_client(url).ping()
     except Exception as exc:
         err.print(
-            f"error: cannot use the rate-limit storage {_describe(url)} "
+            f"error: cannot use the rate-limit storage {where(url)} "
             f"(REDRESS_RATE_LIMIT_STORAGE): {exc}"
         )
         raise typer.Exit(1) from None
-
-
-def _reason(exc: Exception) -> str:
-    """The first line of what the driver said (SQLAlchemy's wrapper adds the SQL and a link)."""
-    cause = exc.orig if isinstance(exc, DBAPIError) else exc
-    text = str(cause).strip()
-    return text.splitlines()[0] if text else type(cause).__name__
-
-
-def _describe(url: str) -> str:
-    return url.split("@")[-1] if "@" in url else url
 
 
 @db_app.command("upgrade")
@@ -167,16 +133,7 @@ def db_upgrade() -> None:
 
     Example: redress db upgrade
     """
-    engine = _engine()
-    where = _describe(str(engine.url))
-    try:
-        upgrade(engine, HUB)
-    except DBAPIError as exc:
-        err.print(f"error: cannot migrate the database {where}: {_reason(exc)}", markup=False)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    err.print(f"Database ready: {where}")
+    upgrade_database(get_settings().database_url, HUB, ready="Database ready")
 
 
 @participant_app.command("add")

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,39 @@ def schema_problem(engine: Engine, chain: Chain) -> str | None:
         f"the database is at schema {current or 'none (never migrated)'}, this version needs "
         f"{head}: run '{chain.upgrade_command}' first"
     )
+
+
+def run_environment(default_metadata: MetaData, default_version_table: str) -> None:
+    """What a chain's Alembic `env.py` does: migrate the connection Redress hands it (or open one
+    from the URL), recording the revision in the chain's version table and looking only at the
+    chain's own tables (another chain's may share the database)."""
+    from alembic import context
+
+    config = context.config
+    metadata: MetaData = config.attributes.get("target_metadata", default_metadata)
+    version_table = config.get_main_option("version_table") or default_version_table
+
+    def ours(name: str | None, type_: str, _parent: object) -> bool:
+        return type_ != "table" or (name is not None and name in metadata.tables)
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=version_table,
+            include_name=ours,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    from redress.db import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as fresh:
+        run(fresh)
+    engine.dispose()
