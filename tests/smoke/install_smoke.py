@@ -5,7 +5,8 @@ virtualenv (so a runtime import of a dev-only package fails here, as it would fo
 imports every module; runs `--help` of every command and sub-command (read from the Typer app,
 so a new command is covered without editing this file); hashes a reference photo; checks that a
 database command on a blank database asks for `redress db upgrade`; migrates, starts the hub and
-waits for `/readyz`; registers a platform; checks that `redress agent` on a blank database asks
+waits for `/readyz`; fetches a portal page (in English and Spanish) and a portal script;
+registers a platform; checks that `redress agent` on a blank database asks
 for `redress agent db upgrade`, migrates it, starts an agent following that hub (key from the
 environment), waits for its `/readyz` and lists its quarantine through the CLI.
 
@@ -355,6 +356,27 @@ def _steps(smoke: Smoke) -> None:
 
         if not smoke.step("redress serve -> /readyz", start_hub):
             return
+
+        def portal_files() -> str:
+            # The wheel must carry the portal's templates, scripts and catalogues: a page that
+            # renders and a script that is served, in a language other than English.
+            fetched = []
+            for path, language, expect in (
+                ("/", "en", b'lang="en"'),
+                ("/", "es", b'lang="es"'),
+                ("/static/js/pdq.js", "en", b"export"),
+            ):
+                request = urllib.request.Request(
+                    f"{hub_url}{path}", headers={"Accept-Language": language}
+                )
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    body = response.read()
+                if expect not in body:
+                    raise StepFailedError(f"{path} ({language}): {expect!r} not in the answer")
+                fetched.append(f"{path} ({language}) {len(body)} B")
+            return ", ".join(fetched)
+
+        smoke.step("the hub serves the portal's pages and scripts", portal_files)
         key: list[str] = []
         if not smoke.step("redress participant add", lambda: add_participant(smoke, key)):
             return
