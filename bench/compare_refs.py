@@ -123,13 +123,17 @@ def main() -> int:
     parser.add_argument("after", nargs="?", default="HEAD")
     parser.add_argument("--rounds", type=int, default=2, help="runs per commit (default 2)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
+    parser.add_argument(
+        "--only", action="append", choices=[bench.script for bench in BENCHES], help="these only"
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="redress-compare-"))
     trees = {"before": work / "before", "after": work / "after"}
     commits = {side: _checkout(getattr(options, side), tree) for side, tree in trees.items()}
     samples: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+    chosen = [bench for bench in BENCHES if not options.only or bench.script in options.only]
     try:
-        for bench in BENCHES:
+        for bench in chosen:
             for round_number in range(options.rounds):
                 order = ("before", "after") if round_number % 2 == 0 else ("after", "before")
                 for side in order:
@@ -145,7 +149,7 @@ def main() -> int:
             )
     rows = []
     print(f"\n{'figure':<36}{'before':>12}{'after':>12}{'after/before':>14}")
-    for bench in BENCHES:
+    for bench in chosen:
         for figure in bench.figures:
             before = statistics.median(samples["before"][figure.label])
             after = statistics.median(samples["after"][figure.label])
