@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Action = Literal["allow", "review", "block"]
@@ -117,6 +117,74 @@ class ConfigError(ValueError):
     """The hubs configuration is unusable; the message says what to fix."""
 
 
+class _HubEntry(BaseModel):
+    """One `[[hub]]` table (or the command line's hub) as read, before it becomes a HubConfig."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str
+    url: str
+    key: str
+    key_env: str | None = None  # read by `hubs_from_file` before validation
+    action: Action = "review"
+    pdq_threshold: int = Field(default=31, ge=0, le=64)
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("bad name")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("bad url")
+        return value.rstrip("/")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not value.startswith("rk_"):
+            raise ValueError("bad key")
+        return value
+
+
+#: What to tell the operator about each field that is missing or wrong.
+_FIX = {
+    "name": "name must be letters, digits, - or _",
+    "url": "url must start with http:// or https://",
+    "key": "key must be the hub API key (rk_...)",
+    "key_env": "key_env must name an environment variable",
+    "action": f"action must be one of {', '.join(ACTIONS)}",
+    "pdq_threshold": "pdq_threshold must be a whole number 0-64",
+    "enabled": "enabled must be true or false",
+}
+
+
+def make_hub(where: str, **fields: object) -> HubConfig:
+    """A checked `HubConfig`; the error names every field that is wrong and any setting that is
+    not known (a misspelt one is never silently ignored), after `where`."""
+    given = {name: value for name, value in fields.items() if value is not None}
+    try:
+        entry = _HubEntry.model_validate(given)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            if error["type"] == "extra_forbidden":
+                known = ", ".join(name for name in _FIX if name != "key_env")
+                problems.append(f"unknown setting {field!r} (known: {known}, key_env)")
+            elif field in _FIX and _FIX[field] not in problems:
+                problems.append(_FIX[field])
+        raise ConfigError(f"{where}: {'; '.join(problems)}") from None
+    return HubConfig(
+        entry.name, entry.url, entry.key, entry.action, entry.pdq_threshold, entry.enabled
+    )
+
+
 def hubs_from_file(path: Path) -> list[HubConfig]:
     """`[[hub]]` tables: name, url, key (or key_env naming a variable), action, pdq_threshold,
     enabled."""
@@ -127,50 +195,18 @@ def hubs_from_file(path: Path) -> list[HubConfig]:
     hubs = []
     for number, raw in enumerate(data.get("hub", []), start=1):
         where = f"{path}: hub {number}"
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict):  # TOML itself: `hub = 3` instead of a [[hub]] table
             raise ConfigError(f"{where}: expected a [[hub]] table")
-        key = raw.get("key")
-        if key is None and isinstance(raw.get("key_env"), str):
-            key = os.environ.get(raw["key_env"])
-            if key is None:
-                raise ConfigError(f"{where}: environment variable {raw['key_env']} is not set")
-        hubs.append(
-            make_hub(
-                where,
-                name=raw.get("name"),
-                url=raw.get("url"),
-                key=key,
-                action=raw.get("action", "review"),
-                pdq_threshold=raw.get("pdq_threshold", 31),
-                enabled=raw.get("enabled", True),
-            )
-        )
+        fields = dict(raw)
+        key_env = fields.get("key_env")
+        if fields.get("key") is None and isinstance(key_env, str):
+            fields["key"] = os.environ.get(key_env)
+            if fields["key"] is None:
+                raise ConfigError(f"{where}: environment variable {key_env} is not set")
+        hubs.append(make_hub(where, **fields))
     if not hubs:
         raise ConfigError(f"{path}: no [[hub]] tables; add one with name, url and key")
     names = [hub.name for hub in hubs]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: hub names must be unique")
     return hubs
-
-
-def make_hub(where: str, **fields: object) -> HubConfig:
-    """A checked `HubConfig`; `where` prefixes any error."""
-    name, url, key = fields.get("name"), fields.get("url"), fields.get("key")
-    action, threshold, enabled = (
-        fields.get("action"),
-        fields.get("pdq_threshold"),
-        fields.get("enabled"),
-    )
-    if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{where}: name must be letters, digits, - or _")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: url must start with http:// or https://")
-    if not isinstance(key, str) or not key.startswith("rk_"):
-        raise ConfigError(f"{where}: key must be the hub API key (rk_...)")
-    if action not in ACTIONS:
-        raise ConfigError(f"{where}: action must be one of {', '.join(ACTIONS)}")
-    if not isinstance(threshold, int) or not 0 <= threshold <= 64:
-        raise ConfigError(f"{where}: pdq_threshold must be a whole number 0-64")
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"{where}: enabled must be true or false")
-    return HubConfig(name, url.rstrip("/"), key, action, threshold, enabled)  # type: ignore[arg-type]
