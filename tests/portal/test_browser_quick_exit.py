@@ -113,6 +113,11 @@ def test_after_quick_exit_back_and_a_new_tab_find_no_case(
     page.wait_for_url(NEUTRAL)
     page.go_back()
     assert page.url == portal.url + "/status/case"  # the first case page's entry
+    # Loaded afresh by Back, not the old document from the back/forward cache (whose navigation
+    # entry would still say "navigate"): Chromium keeps no-store pages out of that cache.
+    assert page.evaluate("() => performance.getEntriesByType('navigation')[0].type") == (
+        "back_forward"
+    )
     _signed_out(page, number)  # asked afresh (no-store, not from the back/forward cache)
     assert axe_violations(page) == []
 

@@ -1,6 +1,6 @@
 """Signing in to a case with its number and PIN, signing out, and the quick exit's server side.
 
-CSRF is double-submit (`redress.web.csrf`): every form, and the quick exit's beacon and link,
+CSRF is double-submit (`redress.web.csrf`): every form, and the quick exit's request and link,
 sends back the value of a SameSite=Strict, HttpOnly cookie.
 """
 
@@ -37,7 +37,8 @@ router = APIRouter(include_in_schema=False, route_class=PortalRoute)
 def quick_exit(request: Request, context: Hub, csrf: str = "") -> Response:
     """The quick exit without JavaScript: end the sign-in, then straight to the neutral page.
 
-    The page's script ends it with a beacon to `POST /exit` instead and leaves without waiting.
+    The page's script ends it with `POST /exit` instead and leaves once that is answered (or
+    after a short, bounded wait).
     Leaving always works: a wrong token or a database problem only means the session is not
     ended here (it still ends by time).
     """
@@ -52,7 +53,8 @@ def quick_exit(request: Request, context: Hub, csrf: str = "") -> Response:
 def quick_exit_beacon(
     request: Request, context: Hub, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
-    """The quick-exit button's beacon, sent as the page leaves: end the sign-in."""
+    """The quick-exit script's request, awaited (bounded) before the page leaves: end the
+    sign-in and drop its cookie."""
     if not csrf_matches(request, csrf):
         return Response(status_code=403, headers={"Cache-Control": "no-store"})
     end_session(request, context)
