@@ -241,6 +241,9 @@ def test_axe_finds_nothing_on_any_page(
         page = context.new_page()
 
         def check(state: str, page: Page = page, locale: str = locale) -> None:
+            # A click that navigates returns once the new page is committed: let its stylesheet
+            # load first, or axe measures unstyled targets (a flaky target-size finding).
+            page.wait_for_load_state("load")
             violations = axe_violations(page)
             if violations:
                 found[f"{locale} {state}"] = violations
@@ -264,6 +267,7 @@ def test_axe_finds_nothing_on_any_page(
         page.fill("#case_number", case_number)
         page.fill("#pin", "00000000")
         page.click("form.stack button[type=submit]")
+        page.wait_for_selector("#form-error")
         check("wrong PIN")
         page.fill("#pin", pin)
         page.click("form.stack button[type=submit]")
