@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from redress.agent.check.deps import Checker
 from redress.agent.check.service import CheckCode
@@ -87,23 +86,3 @@ def _too_large(agent: Checker) -> AgentError:
         f"A JSON check may be at most {agent.settings.max_json_bytes:,} bytes "
         "(REDRESS_AGENT_MAX_JSON_BYTES); send fewer hashes at a time.",
     )
-
-
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """`model`'s JSON schema with its definitions written in place (for `openapi_extra`, where
-    pydantic's local `#/$defs/...` references would not resolve)."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            reference = node.get("$ref", "")
-            if reference.startswith("#/$defs/"):
-                return resolve(definitions[reference.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
